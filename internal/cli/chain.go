@@ -1,0 +1,179 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/user"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/spf13/cobra"
+
+	"github.com/rolehop/rolehop/internal/awsconfig"
+	"github.com/rolehop/rolehop/internal/chain"
+	"github.com/rolehop/rolehop/internal/plan"
+	"github.com/rolehop/rolehop/internal/prompt"
+)
+
+// chainOptions are the flags every credential-producing command shares.
+type chainOptions struct {
+	profile  string
+	roleARNs []string
+	flags    plan.HopFlags
+	tags     []string
+	username bool
+	region   string
+	debug    bool
+}
+
+// addChainFlags registers the chain flags, named like `aws sts assume-role`.
+func addChainFlags(cmd *cobra.Command, o *chainOptions, sys IO) {
+	f := cmd.Flags()
+	f.StringVar(&o.profile, "profile", "", "profile from ~/.aws/config or ~/.aws/credentials (same as the PROFILE argument)")
+	f.StringArrayVar(&o.roleARNs, "role-arn", nil, "role to assume after the profile or ambient credentials; repeat for more hops")
+	f.StringVar(&o.flags.RoleSessionName, "role-session-name", "", "session name of the last hop (2-64 chars of [A-Za-z0-9+=,.@_-])")
+	f.StringVar(&o.flags.DurationSeconds, "duration-seconds", "", "lifetime of the last hop's credentials, 900-43200 (chained hops: max 3600)")
+	f.StringVar(&o.flags.ExternalID, "external-id", "", "external id the last role's trust policy requires")
+	f.StringVar(&o.flags.SerialNumber, "serial-number", "", "MFA device ARN or serial for the last hop")
+	f.StringVar(&o.flags.TokenCode, "token-code", "", "6-digit MFA code (asked on the terminal when omitted)")
+	f.StringVar(&o.flags.Policy, "policy", "", "inline session policy: JSON or file://PATH")
+	f.StringSliceVar(&o.flags.PolicyARNs, "policy-arns", nil, "managed policy ARNs that scope the session down (comma-separated)")
+	f.StringVar(&o.flags.SourceIdentity, "source-identity", "", "source identity to set on the last hop")
+	f.StringArrayVar(&o.tags, "tags", nil, "session tags Key=Value,Key2=Value2")
+	f.StringSliceVar(&o.flags.TransitiveTagKeys, "transitive-tag-keys", nil, "session tag keys that pass on to later hops")
+	f.BoolVarP(&o.username, "username-session", "u", false, "use the caller's IAM user name as the session name (for sts:RoleSessionName = ${aws:username})")
+	f.StringVar(&o.region, "region", "", "AWS region for STS and for the program (default: AWS_REGION, AWS_DEFAULT_REGION, profile region)")
+	f.BoolVar(&o.debug, "debug", false, "log each step on stderr (access key ids shortened, no secrets)")
+	_ = cmd.RegisterFlagCompletionFunc("profile", profileCompletion(sys))
+}
+
+// profileCompletion completes profile names from the config files.
+func profileCompletion(sys IO) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		cfg, err := awsconfig.LoadEnv(sys.Getenv)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return cfg.ProfileNames(), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// positionalProfile merges the PROFILE argument with --profile.
+func (o *chainOptions) positionalProfile(arg string) (name, from string, err error) {
+	switch {
+	case arg != "" && o.profile != "" && arg != o.profile:
+		return "", "", usagef("profile given twice: argument %q and --profile %q; use one", arg, o.profile)
+	case arg != "":
+		return arg, "argument", nil
+	case o.profile != "":
+		return o.profile, "--profile", nil
+	}
+	return "", "", nil
+}
+
+// resolve builds the plan for this invocation.
+func (o *chainOptions) resolve(sys IO, profileArg string) (*plan.Plan, error) {
+	name, from, err := o.positionalProfile(profileArg)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := awsconfig.LoadEnv(sys.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	flags := o.flags
+	flags.Tags = strings.Join(o.tags, ",")
+	return plan.Resolve(plan.Request{
+		Profile:         name,
+		ProfileFrom:     from,
+		RoleARNs:        o.roleARNs,
+		Flags:           flags,
+		UsernameSession: o.username,
+		Region:          o.region,
+		Getenv:          sys.Getenv,
+		Config:          cfg,
+		LocalUser:       localUser(sys.Getenv),
+		ReadFile:        os.ReadFile,
+	})
+}
+
+// credentials runs the pipeline: resolve, print warnings, build the chain,
+// and retrieve the final credentials.
+func (o *chainOptions) credentials(ctx context.Context, sys IO, profileArg string) (*plan.Plan, aws.Credentials, error) {
+	p, err := o.resolve(sys, profileArg)
+	if err != nil {
+		return nil, aws.Credentials{}, err
+	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(sys.Err, "rolehop: warning: %s\n", w)
+	}
+	o.debugf(sys, "source: %s (%s)", p.Source.Describe(), p.Source.From)
+	for i, h := range p.Hops {
+		o.debugf(sys, "hop %d: %s session=%q duration=%ds", i+1, h.RoleARN.Value, h.SessionName.Value, h.DurationSeconds)
+	}
+	opts := chain.Options{}
+	if sys.HasTerminal {
+		opts.Prompt = prompt.MFA
+	}
+	prov, err := chain.Build(p, opts)
+	if err != nil {
+		return nil, aws.Credentials{}, err
+	}
+	creds, err := prov.Retrieve(ctx)
+	if err != nil {
+		return nil, aws.Credentials{}, err
+	}
+	o.debugf(sys, "credentials: %s, expires %s", plan.MaskKeyID(creds.AccessKeyID), expiryText(creds))
+	return p, creds, nil
+}
+
+func (o *chainOptions) debugf(sys IO, format string, args ...any) {
+	if o.debug {
+		fmt.Fprintf(sys.Err, "rolehop: debug: "+format+"\n", args...)
+	}
+}
+
+func expiryText(c aws.Credentials) string {
+	if !c.CanExpire {
+		return "never"
+	}
+	return c.Expires.UTC().Format("2006-01-02T15:04:05Z")
+}
+
+// localUser is the operating-system user, for the default session name.
+func localUser(getenv func(string) string) string {
+	for _, k := range []string{"USER", "USERNAME", "LOGNAME"} {
+		if v := getenv(k); v != "" {
+			return v
+		}
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
+}
+
+// oneProfileArg accepts zero or one positional PROFILE.
+func oneProfileArg(sys IO) (cobra.PositionalArgs, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective)) {
+	args := func(_ *cobra.Command, args []string) error {
+		if len(args) > 1 {
+			return usagef("expected at most one PROFILE argument, got %d: %s", len(args), strings.Join(args, " "))
+		}
+		return nil
+	}
+	complete := func(cmd *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return profileCompletion(sys)(cmd, args, prefix)
+	}
+	return args, complete
+}
+
+func firstArg(args []string) string {
+	if len(args) > 0 {
+		return args[0]
+	}
+	return ""
+}

@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"context"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rolehop/rolehop/internal/sink"
+)
+
+func newExecCmd(sys IO) *cobra.Command {
+	var o chainOptions
+	_, complete := oneProfileArg(sys)
+	cmd := &cobra.Command{
+		Use:   "exec [PROFILE] [flags] -- CMD [ARGS...]",
+		Short: "Run a command with the role's credentials in its environment",
+		Long: `Run CMD with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+AWS_CREDENTIAL_EXPIRATION and, when a region is known, AWS_REGION/AWS_DEFAULT_REGION.
+Variables that would override them in the child (AWS_PROFILE, AWS_SECURITY_TOKEN,
+container and web-identity variables) are removed. Signals are forwarded, and rolehop
+exits with the child's exit code (128+N when the child is killed by signal N).`,
+		Example: `  rolehop exec prod -- aws sts get-caller-identity
+  AWS_ROLE_ARN=arn:aws:iam::222222222222:role/terraform rolehop exec -u -- terraform plan
+  rolehop exec --role-arn arn:aws:iam::111111111111:role/dev --role-arn arn:aws:iam::222222222222:role/prod -- ./deploy.sh`,
+		ValidArgsFunction: complete,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dash := cmd.ArgsLenAtDash()
+			if dash < 0 {
+				if len(args) > 1 {
+					return usagef("put the command after --: rolehop exec [PROFILE] -- %s", args[0])
+				}
+				return usagef("exec needs a command after --: rolehop exec [PROFILE] -- CMD [ARGS...]")
+			}
+			if dash > 1 {
+				return usagef("expected at most one PROFILE before --, got %d", dash)
+			}
+			command := args[dash:]
+			if len(command) == 0 {
+				return usagef("exec needs a command after --: rolehop exec [PROFILE] -- CMD [ARGS...]")
+			}
+			profile := ""
+			if dash == 1 {
+				profile = args[0]
+			}
+			// Ctrl-C while credentials are being fetched stops rolehop; once
+			// the child runs, signals are forwarded to it instead.
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			p, creds, err := o.credentials(ctx, sys, profile)
+			stop()
+			if err != nil {
+				return err
+			}
+			env := sink.ChildEnv(sys.Environ(), creds, p.Region.Value)
+			code, err := sink.Run(context.WithoutCancel(cmd.Context()), command, env, sink.Stdio{In: sys.In, Out: sys.Out, Err: sys.Err})
+			if err != nil {
+				return err
+			}
+			if code != 0 {
+				return exitError{code}
+			}
+			return nil
+		},
+	}
+	addChainFlags(cmd, &o, sys)
+	return cmd
+}

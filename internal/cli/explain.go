@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func newExplainCmd(sys IO) *cobra.Command {
+	var o chainOptions
+	var asJSON bool
+	args, complete := oneProfileArg(sys)
+	cmd := &cobra.Command{
+		Use:   "explain [PROFILE] [flags]",
+		Short: "Show the resolved chain — source, hops, parameters and where each came from — without calling AWS",
+		Long: `Resolve the profile, flags and environment exactly as the other commands do, and print
+the plan: the source of credentials and why it was chosen, every hop with each parameter
+and its origin (flag, env var, or file:line), the region, and warnings — for example when
+AWS_PROFILE names a role profile while AWS_ACCESS_KEY_ID is set, where the AWS CLI would
+silently use the keys. No network call is made and no secret is printed.`,
+		Example: `  rolehop explain prod
+  AWS_PROFILE=prod rolehop explain --output json`,
+		Args:              args,
+		ValidArgsFunction: complete,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := o.resolve(sys, firstArg(args))
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return p.WriteJSON(sys.Out)
+			}
+			return p.WriteText(sys.Out)
+		},
+	}
+	addChainFlags(cmd, &o, sys)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON")
+	return cmd
+}

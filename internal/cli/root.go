@@ -1,0 +1,111 @@
+// Package cli is rolehop's command line: one file per command, each turning
+// flags into a plan.Request, running the shared pipeline (resolve → build
+// providers → credentials) and handing the result to a sink. Streams and the
+// environment are injected so commands are tested without a terminal.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rolehop/rolehop/internal/awsconfig"
+	"github.com/rolehop/rolehop/internal/plan"
+)
+
+// Exit statuses (DESIGN.md): usage errors 2, other failures 1.
+const (
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// IO is what a command may touch of the outside world.
+type IO struct {
+	In       io.Reader
+	Out, Err io.Writer
+	Getenv   func(string) string
+	Environ  func() []string
+	// StdinIsTerminal reports whether MFA prompts can reach a person.
+	HasTerminal bool
+}
+
+// SystemIO is the real process's streams and environment.
+func SystemIO() IO {
+	_, err := os.Stat("/dev/tty")
+	return IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Getenv: os.Getenv, Environ: os.Environ, HasTerminal: err == nil}
+}
+
+// usageError marks errors that exit with status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// exitError carries a child's exit status through cobra without a message.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// Main runs rolehop with args (without the program name) and returns the
+// process exit status.
+func Main(ctx context.Context, args []string, sys IO) int {
+	root := newRoot(sys)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	fmt.Fprintf(sys.Err, "rolehop: %s\n", oneLine(err.Error()))
+	if isUsage(err) {
+		return exitUsage
+	}
+	return exitFailure
+}
+
+func isUsage(err error) bool {
+	var ue usageError
+	var pe *awsconfig.ParseError
+	return errors.As(err, &ue) || errors.As(err, &pe) || plan.IsError(err)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func newRoot(sys IO) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "rolehop",
+		Short: "Assume AWS roles from any credentials and hand them to any program",
+		Long: `rolehop resolves a chain of AWS roles — from env keys, a profile, the CloudShell/ECS
+container endpoint, an instance role or a credential_process — and hands the final
+credentials to a program: a child process (exec), shell lines (export), or
+credential_process JSON. It reads ~/.aws/config and ~/.aws/credentials like the AWS CLI.`,
+		Example: `  rolehop exec prod -- aws s3 ls
+  rolehop exec --role-arn arn:aws:iam::222222222222:role/deploy -u -- terraform plan
+  eval "$(rolehop export prod)"
+  rolehop explain prod`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(sys.In)
+	root.SetOut(sys.Out)
+	root.SetErr(sys.Err)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		newExecCmd(sys),
+		newExportCmd(sys),
+		newCredentialProcessCmd(sys),
+		newWhoamiCmd(sys),
+		newExplainCmd(sys),
+	)
+	return root
+}

@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/spf13/cobra"
+
+	"github.com/rolehop/rolehop/internal/chain"
+	"github.com/rolehop/rolehop/internal/hop"
+)
+
+// identity is whoami's JSON output.
+type identity struct {
+	Account    string `json:"Account"`
+	Arn        string `json:"Arn"`
+	UserId     string `json:"UserId"`
+	Expiration string `json:"Expiration,omitempty"`
+}
+
+func newWhoamiCmd(sys IO) *cobra.Command {
+	var o chainOptions
+	var asJSON bool
+	args, complete := oneProfileArg(sys)
+	cmd := &cobra.Command{
+		Use:   "whoami [PROFILE] [flags]",
+		Short: "Show the identity (sts:GetCallerIdentity) and expiry of the chain's final credentials",
+		Example: `  rolehop whoami prod
+  rolehop whoami --role-arn arn:aws:iam::222222222222:role/audit --json`,
+		Args:              args,
+		ValidArgsFunction: complete,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, creds, err := o.credentials(cmd.Context(), sys, firstArg(args))
+			if err != nil {
+				return err
+			}
+			client := hop.NewSTSClient(aws.NewCredentialsCache(staticProvider(creds)), hop.Options{
+				Region: p.STSRegion, Endpoint: p.STSEndpoint.Value, HTTPClient: chain.DefaultHTTPClient(),
+			})
+			out, err := client.GetCallerIdentity(cmd.Context(), &sts.GetCallerIdentityInput{})
+			if err != nil {
+				return fmt.Errorf("sts:GetCallerIdentity with the final credentials failed: %s", oneLine(err.Error()))
+			}
+			id := identity{Account: aws.ToString(out.Account), Arn: aws.ToString(out.Arn), UserId: aws.ToString(out.UserId)}
+			if creds.CanExpire {
+				id.Expiration = expiryText(creds)
+			}
+			if asJSON {
+				enc := json.NewEncoder(sys.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(id)
+			}
+			tw := tabwriter.NewWriter(sys.Out, 0, 0, 2, ' ', 0)
+			fmt.Fprintf(tw, "Arn:\t%s\nAccount:\t%s\nUserId:\t%s\n", id.Arn, id.Account, id.UserId)
+			if creds.CanExpire {
+				fmt.Fprintf(tw, "Expiration:\t%s (in %s)\n", id.Expiration, time.Until(creds.Expires).Round(time.Second))
+			}
+			return tw.Flush()
+		},
+	}
+	addChainFlags(cmd, &o, sys)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print {Account, Arn, UserId, Expiration} as JSON")
+	return cmd
+}
+
+// staticProvider hands out fixed credentials.
+type staticProvider aws.Credentials
+
+// Retrieve implements aws.CredentialsProvider.
+func (s staticProvider) Retrieve(context.Context) (aws.Credentials, error) {
+	return aws.Credentials(s), nil
+}

@@ -1,0 +1,280 @@
+// Package hop is one sts:AssumeRole step of a chain: it turns the previous
+// step's credentials into the role's credentials, deciding at run time what
+// only the network can tell (the caller's name for -u, the MFA code), and
+// explains STS failures in one line.
+package hop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/rolehop/rolehop/internal/plan"
+	"github.com/rolehop/rolehop/internal/source"
+)
+
+// Options configure the STS client and the interactive parts of a hop.
+type Options struct {
+	Region     string
+	Endpoint   string // "" for the AWS default
+	HTTPClient aws.HTTPClient
+	// Prompt asks for the MFA code of serial. Nil means no terminal: a hop
+	// that needs a code and has none fails with a clear error.
+	Prompt func(ctx context.Context, serial string) (string, error)
+}
+
+// Provider assumes one role with the credentials of the step before it.
+type Provider struct {
+	hop    plan.Hop
+	index  int // 0-based position in the chain
+	client *sts.Client
+	opts   Options
+}
+
+// New returns the provider for hop number index (0-based) whose caller
+// credentials come from prev.
+func New(h plan.Hop, index int, prev aws.CredentialsProvider, opts Options) *Provider {
+	return &Provider{hop: h, index: index, client: NewSTSClient(prev, opts), opts: opts}
+}
+
+// NewSTSClient returns an STS client signing with creds.
+func NewSTSClient(creds aws.CredentialsProvider, opts Options) *sts.Client {
+	o := sts.Options{
+		Region:           opts.Region,
+		Credentials:      creds,
+		AppID:            "rolehop",
+		RetryMaxAttempts: 3,
+	}
+	if opts.HTTPClient != nil {
+		o.HTTPClient = opts.HTTPClient
+	}
+	if opts.Endpoint != "" {
+		o.BaseEndpoint = aws.String(opts.Endpoint)
+	}
+	return sts.New(o)
+}
+
+// Retrieve implements aws.CredentialsProvider.
+func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	in, err := p.input(ctx)
+	if err != nil {
+		return aws.Credentials{}, err
+	}
+	out, err := p.client.AssumeRole(ctx, in)
+	if err != nil {
+		return aws.Credentials{}, p.explain(ctx, err)
+	}
+	c := out.Credentials
+	creds := aws.Credentials{
+		AccessKeyID:     aws.ToString(c.AccessKeyId),
+		SecretAccessKey: aws.ToString(c.SecretAccessKey),
+		SessionToken:    aws.ToString(c.SessionToken),
+		Source:          "rolehop:AssumeRole",
+		CanExpire:       c.Expiration != nil,
+	}
+	if c.Expiration != nil {
+		creds.Expires = *c.Expiration
+	}
+	if u := out.AssumedRoleUser; u != nil {
+		creds.AccountID = AccountOf(aws.ToString(u.Arn))
+	}
+	return creds, nil
+}
+
+// input builds the AssumeRole request, resolving the session name and MFA code.
+func (p *Provider) input(ctx context.Context) (*sts.AssumeRoleInput, error) {
+	h := p.hop
+	name := h.SessionName.Value
+	if h.SessionNameFromCaller {
+		var err error
+		if name, err = p.callerSessionName(ctx); err != nil {
+			return nil, err
+		}
+	}
+	in := &sts.AssumeRoleInput{
+		RoleArn:         aws.String(h.RoleARN.Value),
+		RoleSessionName: aws.String(name),
+		DurationSeconds: aws.Int32(int32(h.DurationSeconds)),
+	}
+	set := func(dst **string, s plan.Setting) {
+		if s.IsSet() {
+			*dst = aws.String(s.Value)
+		}
+	}
+	set(&in.ExternalId, h.ExternalID)
+	set(&in.Policy, h.Policy)
+	set(&in.SourceIdentity, h.SourceIdentity)
+	set(&in.SerialNumber, h.SerialNumber)
+	for _, arn := range h.PolicyARNs {
+		in.PolicyArns = append(in.PolicyArns, ststypes.PolicyDescriptorType{Arn: aws.String(arn)})
+	}
+	for _, t := range h.Tags {
+		in.Tags = append(in.Tags, ststypes.Tag{Key: aws.String(t.Key), Value: aws.String(t.Value)})
+	}
+	in.TransitiveTagKeys = h.TransitiveTagKeys
+	if h.SerialNumber.IsSet() {
+		code, err := p.tokenCode(ctx)
+		if err != nil {
+			return nil, err
+		}
+		in.TokenCode = aws.String(code)
+	}
+	return in, nil
+}
+
+func (p *Provider) tokenCode(ctx context.Context) (string, error) {
+	if code := p.hop.TokenCode.Reveal(); code != "" {
+		return code, nil
+	}
+	serial := p.hop.SerialNumber.Value
+	if p.opts.Prompt == nil {
+		return "", p.errorf("MFA code needed for %s but there is no terminal to ask on: pass --token-code", serial)
+	}
+	code, err := p.opts.Prompt(ctx, serial)
+	if err != nil {
+		return "", p.errorf("MFA code for %s: %v (pass --token-code to avoid the prompt)", serial, err)
+	}
+	code = strings.TrimSpace(code)
+	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+		return "", p.errorf("MFA code for %s must be exactly 6 digits", serial)
+	}
+	return code, nil
+}
+
+// callerSessionName implements -u: the IAM user name, or the session name of
+// an assumed-role or federated caller, from sts:GetCallerIdentity.
+func (p *Provider) callerSessionName(ctx context.Context) (string, error) {
+	arn, err := p.caller(ctx)
+	if err != nil {
+		return "", p.explain(ctx, err)
+	}
+	name, ok := NameFromARN(arn)
+	if !ok {
+		return "", p.errorf("-u: the caller %s has no user or session name (the account root?): pass --role-session-name", arn)
+	}
+	clean, err := plan.SanitizeSessionName(name)
+	if err != nil {
+		return "", p.errorf("-u: the caller's name %q %v: pass --role-session-name", name, err)
+	}
+	return clean, nil
+}
+
+// caller returns the ARN of the credentials this hop calls STS with.
+func (p *Provider) caller(ctx context.Context) (string, error) {
+	out, err := p.client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.Arn), nil
+}
+
+// NameFromARN returns the user name of an IAM user ARN, or the session name
+// of an assumed-role or federated-user ARN (AWS-SEMANTICS §5).
+func NameFromARN(arn string) (string, bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 {
+		return "", false
+	}
+	res := parts[5]
+	switch {
+	case strings.HasPrefix(res, "user/"):
+		return res[strings.LastIndex(res, "/")+1:], true
+	case strings.HasPrefix(res, "assumed-role/"):
+		seg := strings.Split(res, "/")
+		return seg[len(seg)-1], len(seg) >= 3
+	case strings.HasPrefix(res, "federated-user/"):
+		return strings.TrimPrefix(res, "federated-user/"), true
+	}
+	return "", false
+}
+
+// AccountOf returns the account id field of an ARN.
+func AccountOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 5 {
+		return ""
+	}
+	return parts[4]
+}
+
+// Error is a failed hop, with a one-line message that names the role.
+type Error struct {
+	Index int
+	Role  string
+	Msg   string
+	Err   error
+}
+
+func (e *Error) Error() string { return e.Msg }
+func (e *Error) Unwrap() error { return e.Err }
+
+func (p *Provider) errorf(format string, args ...any) error {
+	return &Error{Index: p.index, Role: p.hop.RoleARN.Value, Msg: p.label() + ": " + fmt.Sprintf(format, args...)}
+}
+
+func (p *Provider) label() string {
+	s := fmt.Sprintf("hop %d (%s", p.index+1, p.hop.RoleARN.Value)
+	if p.hop.Profile != "" {
+		s += fmt.Sprintf(", profile %q", p.hop.Profile)
+	}
+	return s + ")"
+}
+
+// explain turns an STS or transport failure into a one-line *Error that
+// says what to do. Failures of an earlier step pass through unchanged.
+func (p *Provider) explain(ctx context.Context, err error) error {
+	var he *Error
+	var se *source.Error
+	if errors.As(err, &he) {
+		return he
+	}
+	if errors.As(err, &se) {
+		return se
+	}
+	wrap := func(format string, args ...any) error {
+		e := p.errorf(format, args...).(*Error)
+		e.Err = err
+		return e
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		code, msg := api.ErrorCode(), api.ErrorMessage()
+		switch code {
+		case "AccessDenied":
+			who := "the caller"
+			if arn, cerr := p.caller(ctx); cerr == nil {
+				who = arn
+			}
+			return wrap("AccessDenied: %s is not allowed to assume this role: %s — check the role's trust policy (principal, MFA and external id conditions) and the caller's sts:AssumeRole permission", who, msg)
+		case "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException":
+			return wrap("the credentials used for this hop were rejected (%s: %s): they are expired or invalid — refresh the source credentials and try again", code, msg)
+		case "RegionDisabledException":
+			return wrap("STS is not activated in region %s for this account (%s): activate it in IAM account settings or use --region", p.opts.Region, msg)
+		}
+		return wrap("%s: %s", code, msg)
+	}
+	var maxAttempts *retry.MaxAttemptsError
+	var netErr *net.OpError
+	endpoint := p.opts.Endpoint
+	if endpoint == "" {
+		endpoint = "sts." + p.opts.Region + ".amazonaws.com"
+	}
+	if errors.As(err, &netErr) || errors.As(err, &maxAttempts) || errors.Is(err, context.DeadlineExceeded) {
+		detail := oneLine(err)
+		if netErr != nil {
+			detail = oneLine(netErr)
+		}
+		return wrap("cannot reach STS at %s: %s — check the network, proxy settings or AWS_ENDPOINT_URL_STS", endpoint, detail)
+	}
+	return wrap("%s", oneLine(err))
+}
+
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }

@@ -1,0 +1,114 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteText prints the plan for people: the source, every hop with each
+// parameter and where it came from, then warnings and notes. It prints no
+// secret and needs no network.
+func (p *Plan) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, v, from string) {
+		if from != "" {
+			from = "(" + from + ")"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", k, v, from)
+	}
+	if p.Profile.IsSet() {
+		fmt.Fprintf(tw, "Profile: %s (from %s)\n", p.Profile.Value, p.Profile.From)
+	}
+	fmt.Fprintf(tw, "Source: %s\n", p.Source.Describe())
+	row("why", p.Source.From, "")
+	if len(p.Source.Tried) > 0 {
+		row("tried first", strings.Join(p.Source.Tried, "; "), "")
+	}
+	for i, h := range p.Hops {
+		title := fmt.Sprintf("Hop %d: AssumeRole %s", i+1, h.RoleARN.Value)
+		if h.Chained {
+			title += " (role chaining: max 1 hour)"
+		}
+		fmt.Fprintln(tw, title)
+		row("role", h.RoleARN.Value, h.RoleARN.From)
+		name := h.SessionName.Value
+		if h.SessionNameFromCaller {
+			name = "<caller's user name>"
+		}
+		row("session name", name, h.SessionName.From)
+		dur := fmt.Sprintf("%ds", h.DurationSeconds)
+		if h.RequestedDuration > 0 {
+			dur = fmt.Sprintf("%ds (asked %ds, capped)", h.DurationSeconds, h.RequestedDuration)
+		}
+		row("duration", dur, h.DurationFrom)
+		optional := []struct {
+			k string
+			s Setting
+		}{{"external id", h.ExternalID}, {"mfa serial", h.SerialNumber}, {"source identity", h.SourceIdentity}, {"policy", h.Policy}}
+		for _, o := range optional {
+			if o.s.IsSet() {
+				row(o.k, o.s.Value, o.s.From)
+			}
+		}
+		if h.SerialNumber.IsSet() {
+			code := "prompted on the terminal"
+			if h.TokenCode != "" {
+				code = "given (--token-code)"
+			}
+			row("mfa code", code, "")
+		}
+		if len(h.PolicyARNs) > 0 {
+			row("policy arns", strings.Join(h.PolicyARNs, ","), h.PolicyARNsFrom)
+		}
+		if len(h.Tags) > 0 {
+			var kv []string
+			for _, t := range h.Tags {
+				kv = append(kv, t.Key+"="+t.Value)
+			}
+			row("tags", strings.Join(kv, ","), h.TagsFrom)
+		}
+		if len(h.TransitiveTagKeys) > 0 {
+			row("transitive", strings.Join(h.TransitiveTagKeys, ","), h.TransitiveFrom)
+		}
+	}
+	if len(p.Hops) == 0 {
+		fmt.Fprintln(tw, "No role to assume: the source credentials are used as they are.")
+	}
+	region := "(none: the child gets no AWS_REGION)"
+	if p.Region.IsSet() {
+		region = p.Region.Value + " (" + p.Region.From + ")"
+	}
+	fmt.Fprintf(tw, "Region: %s\n", region)
+	if len(p.Hops) > 0 {
+		endpoint := "the regional AWS endpoint"
+		if p.STSEndpoint.IsSet() {
+			endpoint = p.STSEndpoint.Value + " (" + p.STSEndpoint.From + ")"
+		}
+		fmt.Fprintf(tw, "STS: region %s, %s\n", p.STSRegion, endpoint)
+	}
+	for _, list := range []struct {
+		title string
+		items []string
+	}{{"Warnings", p.Warnings}, {"Notes", p.Notes}} {
+		if len(list.items) > 0 {
+			fmt.Fprintf(tw, "%s:\n", list.title)
+			for _, s := range list.items {
+				fmt.Fprintf(tw, "  - %s\n", s)
+			}
+		}
+	}
+	return tw.Flush()
+}
+
+// WriteJSON prints the plan as indented JSON with the access key id masked
+// and no secret.
+func (p *Plan) WriteJSON(w io.Writer) error {
+	masked := *p
+	masked.Source.AccessKeyID = MaskKeyID(p.Source.AccessKeyID)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(masked)
+}

@@ -1,0 +1,160 @@
+// Package plan turns flags, environment variables and the shared AWS config
+// files into one explicit Plan: a credential source followed by zero or more
+// role hops. Resolution does no network I/O, so every precedence rule lives
+// here, is unit-tested here, and is what `rolehop explain` prints.
+package plan
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Setting is a resolved value together with where it came from, e.g.
+// "--role-arn", "env AWS_ROLE_SESSION_NAME" or "~/.aws/config:12".
+type Setting struct {
+	Value string `json:"value"`
+	From  string `json:"from"`
+}
+
+// IsSet reports whether the setting has a value.
+func (s Setting) IsSet() bool { return s.Value != "" }
+
+// Secret is a string that never prints: fmt, %v and JSON show only a mask.
+type Secret string
+
+// String masks the secret.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "****"
+}
+
+// MarshalJSON masks the secret.
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() + `"`), nil }
+
+// Reveal returns the secret value for the code that must use it.
+func (s Secret) Reveal() string { return string(s) }
+
+// SourceKind names where the first credentials of a chain come from.
+type SourceKind string
+
+// The source kinds rolehop can start a chain from.
+const (
+	SourceEnv       SourceKind = "environment"        // AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY
+	SourceStatic    SourceKind = "static-keys"        // aws_access_key_id in a profile
+	SourceProcess   SourceKind = "credential-process" // credential_process in a profile
+	SourceContainer SourceKind = "container"          // ECS / CloudShell container endpoint
+	SourceIMDS      SourceKind = "instance-metadata"  // EC2 instance role (IMDSv2)
+)
+
+// Source is the first credentials of a chain.
+type Source struct {
+	Kind    SourceKind `json:"kind"`
+	Profile string     `json:"profile,omitempty"` // profile that supplies it, if any
+	From    string     `json:"from"`              // why this source was chosen
+
+	// Static keys (SourceEnv, SourceStatic).
+	AccessKeyID     string `json:"access_key_id,omitempty"` // shown masked by MaskKeyID
+	SecretAccessKey Secret `json:"-"`
+	SessionToken    Secret `json:"-"`
+
+	// SourceProcess.
+	Command string `json:"command,omitempty"`
+
+	// SourceContainer.
+	ContainerURL       string `json:"container_url,omitempty"`
+	ContainerToken     Secret `json:"-"`
+	ContainerTokenFile string `json:"container_token_file,omitempty"`
+
+	// SourceIMDS.
+	IMDSEndpoint string `json:"imds_endpoint,omitempty"`
+
+	// Tried lists the ambient sources looked at before this one, for
+	// "no credentials found" messages.
+	Tried []string `json:"tried,omitempty"`
+}
+
+// Temporary reports whether the source is known to hand out session
+// credentials, and whether that is known at all (a credential_process or a
+// container endpoint may return either kind).
+func (s Source) Temporary() (temporary, known bool) {
+	switch s.Kind {
+	case SourceEnv, SourceStatic:
+		return s.SessionToken != "", true
+	case SourceIMDS:
+		return true, true
+	}
+	return false, false
+}
+
+// Describe is a one-line, secret-free description of the source.
+func (s Source) Describe() string {
+	switch s.Kind {
+	case SourceEnv:
+		return "access keys from the environment (AWS_ACCESS_KEY_ID " + MaskKeyID(s.AccessKeyID) + ")"
+	case SourceStatic:
+		return fmt.Sprintf("access keys of profile %q (%s)", s.Profile, MaskKeyID(s.AccessKeyID))
+	case SourceProcess:
+		return fmt.Sprintf("credential_process of profile %q", s.Profile)
+	case SourceContainer:
+		return "container credentials endpoint " + s.ContainerURL
+	case SourceIMDS:
+		return "EC2 instance metadata (IMDSv2)"
+	}
+	return string(s.Kind)
+}
+
+// MaskKeyID shows at most the first 4 and last 4 characters of an access key id.
+func MaskKeyID(id string) string {
+	if len(id) <= 8 {
+		return strings.Repeat("*", len(id))
+	}
+	return id[:4] + "…" + id[len(id)-4:]
+}
+
+// Tag is one STS session tag.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Hop is one sts:AssumeRole step.
+type Hop struct {
+	Profile string  `json:"profile,omitempty"` // profile that defines the hop, "" for flags and env
+	RoleARN Setting `json:"role_arn"`
+
+	// SessionName is the RoleSessionName to send. When SessionNameFromCaller
+	// is true the name is taken at run time from the caller's identity
+	// (-u/--username-session) and SessionName holds only the fallback origin.
+	SessionName           Setting `json:"session_name"`
+	SessionNameFromCaller bool    `json:"session_name_from_caller,omitempty"`
+
+	DurationSeconds   int      `json:"duration_seconds"`
+	DurationFrom      string   `json:"duration_from"`
+	RequestedDuration int      `json:"requested_duration_seconds,omitempty"` // set when capped
+	Chained           bool     `json:"chained"`                              // source is known role credentials
+	ExternalID        Setting  `json:"external_id,omitempty"`
+	SerialNumber      Setting  `json:"serial_number,omitempty"`
+	TokenCode         Secret   `json:"-"`
+	Policy            Setting  `json:"policy,omitempty"`
+	PolicyARNs        []string `json:"policy_arns,omitempty"`
+	PolicyARNsFrom    string   `json:"policy_arns_from,omitempty"`
+	SourceIdentity    Setting  `json:"source_identity,omitempty"`
+	Tags              []Tag    `json:"tags,omitempty"`
+	TagsFrom          string   `json:"tags_from,omitempty"`
+	TransitiveTagKeys []string `json:"transitive_tag_keys,omitempty"`
+	TransitiveFrom    string   `json:"transitive_tag_keys_from,omitempty"`
+}
+
+// Plan is everything rolehop will do to produce the final credentials.
+type Plan struct {
+	Profile     Setting  `json:"profile,omitempty"`
+	Source      Source   `json:"source"`
+	Hops        []Hop    `json:"hops"`
+	Region      Setting  `json:"region,omitempty"`
+	STSRegion   string   `json:"sts_region"`
+	STSEndpoint Setting  `json:"sts_endpoint,omitempty"`
+	Warnings    []string `json:"warnings,omitempty"` // printed on stderr by every command
+	Notes       []string `json:"notes,omitempty"`    // shown by explain only
+}

@@ -1,0 +1,482 @@
+package plan
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rolehop/rolehop/internal/awsconfig"
+)
+
+// defaultSTSRegion is used for STS calls when no region is configured. The
+// AWS CLI then uses the global endpoint, which is signed for us-east-1.
+const defaultSTSRegion = "us-east-1"
+
+// rawHop is one hop's settings before validation and defaults.
+type rawHop struct {
+	profile                                 string
+	roleARN, sessionName, duration          Setting
+	externalID, serial, policy, sourceIdent Setting
+	policyARNs, tags, transitive            Setting
+}
+
+type resolver struct {
+	req   Request
+	cfg   *awsconfig.Config
+	plan  *Plan
+	notes []string
+}
+
+func (r *resolver) env(name string) string {
+	if r.req.Getenv == nil {
+		return ""
+	}
+	return r.req.Getenv(name)
+}
+
+// Resolve turns a Request into a Plan. It reads no network and no file other
+// than file:// policy documents. Errors are *Error (bad input or config) or
+// *NoCredentialsError.
+func Resolve(req Request) (*Plan, error) {
+	r := &resolver{req: req, cfg: req.Config, plan: &Plan{}}
+	if r.cfg == nil {
+		r.cfg = &awsconfig.Config{}
+	}
+	src, raws, err := r.chain()
+	if err != nil {
+		return nil, err
+	}
+	for _, arn := range req.RoleARNs {
+		raws = append(raws, rawHop{roleARN: Setting{arn, "--role-arn"}})
+	}
+	if flag := req.Flags.firstGiven(); len(raws) == 0 && flag != "" {
+		return nil, errorf("%s needs a role to assume: name a role profile or add --role-arn", flag)
+	}
+	if len(raws) > 0 {
+		r.applyLastHopFlags(&raws[len(raws)-1])
+	}
+	r.plan.Source = src
+	if err := r.finishHops(raws); err != nil {
+		return nil, err
+	}
+	r.resolveRegion()
+	r.resolveEndpoint()
+	r.plan.Notes = append(r.plan.Notes, r.notes...)
+	return r.plan, nil
+}
+
+// chain picks the source and the profile-defined hops.
+func (r *resolver) chain() (Source, []rawHop, error) {
+	name, from := r.req.Profile, r.req.ProfileFrom
+	envProfile, envDefault := r.env("AWS_PROFILE"), r.env("AWS_DEFAULT_PROFILE")
+	if name == "" {
+		switch {
+		case envProfile != "":
+			name, from = envProfile, "env AWS_PROFILE"
+			if envDefault != "" && envDefault != envProfile {
+				r.note(fmt.Sprintf("AWS_PROFILE=%s and AWS_DEFAULT_PROFILE=%s differ: rolehop, AWS CLI v2 and the Go SDK use AWS_PROFILE; AWS CLI v1 and boto3 use AWS_DEFAULT_PROFILE", envProfile, envDefault))
+			}
+		case envDefault != "":
+			name, from = envDefault, "env AWS_DEFAULT_PROFILE"
+		}
+	}
+	if name != "" {
+		r.plan.Profile = Setting{name, from}
+		if _, ok := r.cfg.Profile(name); !ok {
+			return Source{}, nil, r.unknownProfile(name, from)
+		}
+		src, raws, err := r.profileChain(name, nil)
+		if err != nil {
+			return src, raws, err
+		}
+		if len(raws) > 0 && strings.HasPrefix(from, "env ") && r.env("AWS_ACCESS_KEY_ID") != "" {
+			r.note(fmt.Sprintf("%s names role profile %q while AWS_ACCESS_KEY_ID is set: the AWS CLI and SDKs would silently use the keys and not assume the role; rolehop assumes the role", strings.TrimPrefix(from, "env "), name))
+		}
+		return src, raws, nil
+	}
+
+	src, raws, err := r.ambient()
+	if err != nil {
+		return src, raws, err
+	}
+	if arn := r.env("AWS_ROLE_ARN"); arn != "" && len(r.req.RoleARNs) == 0 {
+		if r.env("AWS_WEB_IDENTITY_TOKEN_FILE") != "" {
+			r.note("AWS_ROLE_ARN is set together with AWS_WEB_IDENTITY_TOKEN_FILE: that is web identity, which this rolehop version does not handle yet; AWS_ROLE_ARN is ignored")
+		} else {
+			raws = append(raws, rawHop{roleARN: Setting{arn, "env AWS_ROLE_ARN"}})
+			r.note("AWS_ROLE_ARN without AWS_WEB_IDENTITY_TOKEN_FILE: rolehop assumes it from the ambient credentials (arar compatibility); the AWS CLI ignores it")
+		}
+	}
+	return src, raws, nil
+}
+
+func (r *resolver) note(s string) { r.notes = append(r.notes, s) }
+
+func (r *resolver) unknownProfile(name, from string) error {
+	where := fmt.Sprintf("%s or %s", tilde(r.cfg.ConfigFile), tilde(r.cfg.CredentialsFile))
+	hint := ""
+	if s := awsconfig.Suggest(name, r.cfg.ProfileNames()); len(s) > 0 {
+		hint = fmt.Sprintf(" (did you mean %q?)", s[0])
+	} else if names := r.cfg.ProfileNames(); len(names) == 0 {
+		hint = " (no profiles are defined)"
+	}
+	by := ""
+	if from != "" && from != "argument" {
+		by = " (from " + from + ")"
+	}
+	return errorf("profile %q%s not found in %s%s", name, by, where, hint)
+}
+
+// ambient is the chain used when no profile is named: env keys, then the
+// default profile, then the container endpoint, then instance metadata.
+func (r *resolver) ambient() (Source, []rawHop, error) {
+	var tried []string
+	src, ok, err := r.envKeys("ambient credentials: AWS_ACCESS_KEY_ID is set")
+	if err != nil || ok {
+		return src, nil, err
+	}
+	tried = append(tried, "environment (AWS_ACCESS_KEY_ID not set)")
+
+	if _, ok := r.cfg.Profile("default"); ok {
+		src, raws, err := r.profileChain("default", nil)
+		src.Tried = tried
+		src.From = "the default profile (no profile named) — " + src.From
+		return src, raws, err
+	}
+	tried = append(tried, fmt.Sprintf("default profile (not in %s or %s)", tilde(r.cfg.ConfigFile), tilde(r.cfg.CredentialsFile)))
+
+	src, ok, err = r.container("ambient credentials: container endpoint variables are set")
+	if err != nil || ok {
+		src.Tried = tried
+		return src, nil, err
+	}
+	tried = append(tried, "container endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI and _RELATIVE_URI not set)")
+
+	if r.imdsDisabled() {
+		tried = append(tried, "EC2 instance metadata (disabled by AWS_EC2_METADATA_DISABLED)")
+		return Source{}, nil, &NoCredentialsError{Tried: tried}
+	}
+	return r.imds("ambient credentials: nothing else found, trying EC2 instance metadata", tried), nil, nil
+}
+
+func (r *resolver) imdsDisabled() bool {
+	return strings.EqualFold(r.env("AWS_EC2_METADATA_DISABLED"), "true")
+}
+
+func (r *resolver) imds(from string, tried []string) Source {
+	return Source{Kind: SourceIMDS, From: from, IMDSEndpoint: r.env("AWS_EC2_METADATA_SERVICE_ENDPOINT"), Tried: tried}
+}
+
+// envKeys returns the environment's access keys as a source. ok is false
+// when AWS_ACCESS_KEY_ID is unset.
+func (r *resolver) envKeys(from string) (Source, bool, error) {
+	id, secret := r.env("AWS_ACCESS_KEY_ID"), r.env("AWS_SECRET_ACCESS_KEY")
+	if id == "" {
+		return Source{}, false, nil
+	}
+	if secret == "" {
+		return Source{}, false, errorf("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not: set both, or unset AWS_ACCESS_KEY_ID")
+	}
+	token := r.env("AWS_SESSION_TOKEN")
+	if token == "" {
+		token = r.env("AWS_SECURITY_TOKEN")
+	} else if st := r.env("AWS_SECURITY_TOKEN"); st != "" && st != token {
+		r.note("AWS_SECURITY_TOKEN and AWS_SESSION_TOKEN differ: rolehop uses AWS_SESSION_TOKEN (botocore would use AWS_SECURITY_TOKEN); exec removes AWS_SECURITY_TOKEN from the child")
+	}
+	return Source{Kind: SourceEnv, From: from, AccessKeyID: id, SecretAccessKey: Secret(secret), SessionToken: Secret(token)}, true, nil
+}
+
+// container returns the container credentials endpoint as a source. ok is
+// false when neither URI variable is set.
+func (r *resolver) container(from string) (Source, bool, error) {
+	url, err := ContainerURL(r.env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"), r.env("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
+	if err != nil || url == "" {
+		return Source{}, false, err
+	}
+	src := Source{Kind: SourceContainer, From: from, ContainerURL: url}
+	// AWS-SEMANTICS §7: the token file wins over the token variable, and a
+	// token containing CR or LF is rejected by botocore and the Go SDK.
+	if f := r.env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"); f != "" {
+		src.ContainerTokenFile = f
+	} else if t := r.env("AWS_CONTAINER_AUTHORIZATION_TOKEN"); t != "" {
+		if strings.ContainsAny(t, "\r\n") {
+			return Source{}, false, errorf("AWS_CONTAINER_AUTHORIZATION_TOKEN contains a line break: remove it (the SDKs reject such tokens too)")
+		}
+		src.ContainerToken = Secret(t)
+	}
+	return src, true, nil
+}
+
+// profileChain resolves a profile into its source and hops. stack holds the
+// profiles already on the way here, to detect cycles.
+func (r *resolver) profileChain(name string, stack []string) (Source, []rawHop, error) {
+	p, _ := r.cfg.Profile(name)
+	if !p.Has("role_arn") {
+		return r.profileSource(p, stack)
+	}
+	if p.Has("web_identity_token_file") {
+		v, _ := p.Get("web_identity_token_file")
+		return Source{}, nil, errorf("profile %q: web_identity_token_file (%s) is not supported by this rolehop version yet", name, v.Origin())
+	}
+	sp, hasSP := p.Get("source_profile")
+	cs, hasCS := p.Get("credential_source")
+	hasSP, hasCS = hasSP && sp.Value != "", hasCS && cs.Value != ""
+	var src Source
+	var raws []rawHop
+	var err error
+	switch {
+	case hasSP && hasCS:
+		return Source{}, nil, errorf("profile %q sets both source_profile (%s) and credential_source (%s): keep only one", name, sp.Origin(), cs.Origin())
+	case hasSP:
+		src, raws, err = r.viaSourceProfile(p, sp, stack)
+	case hasCS:
+		src, err = r.credentialSource(p, cs)
+	case hasStaticKeys(p):
+		src, err = staticSource(p, "its own access keys (no source_profile or credential_source)")
+		r.note(fmt.Sprintf("profile %q has role_arn and its own access keys but no source_profile: rolehop uses its keys as the Go SDK does; the AWS CLI refuses this profile", name))
+	case p.Has("credential_process"):
+		src = processSource(p, "its own credential_process (no source_profile or credential_source)")
+		r.note(fmt.Sprintf("profile %q has role_arn and credential_process but no source_profile: rolehop assumes the role with the process's credentials as the Go SDK does; the AWS CLI refuses this profile", name))
+	default:
+		role, _ := p.Get("role_arn")
+		return Source{}, nil, errorf("profile %q has role_arn (%s) but no source of credentials: add source_profile = NAME or credential_source = Environment|EcsContainer|Ec2InstanceMetadata", name, role.Origin())
+	}
+	if err != nil {
+		return Source{}, nil, err
+	}
+	return src, append(raws, r.profileHop(p)), nil
+}
+
+// viaSourceProfile follows source_profile.
+func (r *resolver) viaSourceProfile(p *awsconfig.Profile, sp awsconfig.Value, stack []string) (Source, []rawHop, error) {
+	target := sp.Value
+	// AWS-SEMANTICS §3: a profile may name itself as source_profile only
+	// when it holds static keys (botocore _validate_source_profile).
+	if target == p.Name {
+		if hasStaticKeys(p) {
+			src, err := staticSource(p, "its own access keys (source_profile names itself)")
+			return src, nil, err
+		}
+		return Source{}, nil, errorf("profile %q: source_profile names the profile itself (%s) but it has no access keys: point source_profile at a profile with credentials", p.Name, sp.Origin())
+	}
+	for i, s := range stack {
+		if s == target {
+			path := append(append([]string{}, stack[i:]...), p.Name, target)
+			return Source{}, nil, errorf("source_profile cycle %s (%s): give one of these profiles access keys or a credential_source", strings.Join(path, " → "), sp.Origin())
+		}
+	}
+	sourceP, ok := r.cfg.Profile(target)
+	if !ok {
+		hint := ""
+		if s := awsconfig.Suggest(target, r.cfg.ProfileNames()); len(s) > 0 {
+			hint = fmt.Sprintf(" (did you mean %q?)", s[0])
+		}
+		return Source{}, nil, errorf("profile %q: source_profile %q (%s) does not exist%s", p.Name, target, sp.Origin(), hint)
+	}
+	// botocore: static keys win over role_arn in a source profile.
+	if hasStaticKeys(sourceP) {
+		if sourceP.Has("role_arn") {
+			r.note(fmt.Sprintf("profile %q has both access keys and role_arn; as a source_profile its keys are used and its role is not assumed (AWS CLI rule)", target))
+		}
+		src, err := staticSource(sourceP, fmt.Sprintf("source_profile of %q (%s)", p.Name, sp.Origin()))
+		return src, nil, err
+	}
+	return r.profileChain(target, append(stack, p.Name))
+}
+
+// profileSource resolves a profile without role_arn into a plain source.
+func (r *resolver) profileSource(p *awsconfig.Profile, stack []string) (Source, []rawHop, error) {
+	from := fmt.Sprintf("profile %q (%s)", p.Name, p.Origin())
+	if len(stack) > 0 {
+		from = fmt.Sprintf("source_profile of %q", stack[len(stack)-1])
+	}
+	switch {
+	case hasStaticKeys(p) || p.Has("aws_access_key_id") || p.Has("aws_secret_access_key"):
+		src, err := staticSource(p, from)
+		return src, nil, err
+	case p.Has("credential_process"):
+		return processSource(p, from), nil, nil
+	case p.Has("sso_session") || p.Has("sso_start_url") || p.Has("sso_account_id"):
+		return Source{}, nil, errorf("profile %q (%s) is an IAM Identity Center (SSO) profile, which this rolehop version does not handle yet", p.Name, p.Origin())
+	case p.Has("web_identity_token_file"):
+		return Source{}, nil, errorf("profile %q (%s): web_identity_token_file needs role_arn", p.Name, p.Origin())
+	case p.Has("credential_source") || p.Has("source_profile"):
+		return Source{}, nil, errorf("profile %q (%s) has credential_source/source_profile but no role_arn: add role_arn = arn:aws:iam::ACCOUNT:role/NAME", p.Name, p.Origin())
+	}
+	return Source{}, nil, errorf("profile %q (%s) has no credentials: add aws_access_key_id/aws_secret_access_key, credential_process, or role_arn with source_profile", p.Name, p.Origin())
+}
+
+// credentialSource handles credential_source = Environment | EcsContainer | Ec2InstanceMetadata.
+func (r *resolver) credentialSource(p *awsconfig.Profile, cs awsconfig.Value) (Source, error) {
+	from := fmt.Sprintf("credential_source = %s of profile %q (%s)", cs.Value, p.Name, cs.Origin())
+	switch cs.Value {
+	case "Environment":
+		src, ok, err := r.envKeys(from)
+		if err == nil && !ok {
+			err = errorf("profile %q: credential_source = Environment (%s) but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set", p.Name, cs.Origin())
+		}
+		src.Profile = p.Name
+		return src, err
+	case "EcsContainer":
+		src, ok, err := r.container(from)
+		if err == nil && !ok {
+			err = errorf("profile %q: credential_source = EcsContainer (%s) but neither AWS_CONTAINER_CREDENTIALS_FULL_URI nor AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is set", p.Name, cs.Origin())
+		}
+		src.Profile = p.Name
+		return src, err
+	case "Ec2InstanceMetadata":
+		if r.imdsDisabled() {
+			return Source{}, errorf("profile %q: credential_source = Ec2InstanceMetadata (%s) but AWS_EC2_METADATA_DISABLED=true", p.Name, cs.Origin())
+		}
+		src := r.imds(from, nil)
+		src.Profile = p.Name
+		return src, nil
+	}
+	hint := "use Environment, EcsContainer or Ec2InstanceMetadata"
+	for _, v := range []string{"Environment", "EcsContainer", "Ec2InstanceMetadata"} {
+		if strings.EqualFold(v, cs.Value) {
+			hint = fmt.Sprintf("did you mean %q? (the value is case-sensitive)", v)
+		}
+	}
+	return Source{}, errorf("profile %q: unknown credential_source %q (%s): %s", p.Name, cs.Value, cs.Origin(), hint)
+}
+
+func hasStaticKeys(p *awsconfig.Profile) bool {
+	return p.Has("aws_access_key_id") && p.Has("aws_secret_access_key")
+}
+
+func staticSource(p *awsconfig.Profile, from string) (Source, error) {
+	id, _ := p.Get("aws_access_key_id")
+	secret, _ := p.Get("aws_secret_access_key")
+	if id.Value == "" || secret.Value == "" {
+		missing, have := "aws_secret_access_key", id
+		if id.Value == "" {
+			missing, have = "aws_access_key_id", secret
+		}
+		return Source{}, errorf("profile %q has partial credentials (%s): %s is missing", p.Name, have.Origin(), missing)
+	}
+	token, ok := p.Get("aws_session_token")
+	if !ok || token.Value == "" {
+		token, _ = p.Get("aws_security_token")
+	}
+	return Source{Kind: SourceStatic, Profile: p.Name, From: from, AccessKeyID: id.Value,
+		SecretAccessKey: Secret(secret.Value), SessionToken: Secret(token.Value)}, nil
+}
+
+func processSource(p *awsconfig.Profile, from string) Source {
+	cmd, _ := p.Get("credential_process")
+	return Source{Kind: SourceProcess, Profile: p.Name, From: from, Command: cmd.Value}
+}
+
+// profileHop reads one hop's settings from a role profile.
+func (r *resolver) profileHop(p *awsconfig.Profile) rawHop {
+	get := func(key string) Setting {
+		v, ok := p.Get(key)
+		if !ok {
+			return Setting{}
+		}
+		return Setting{strings.TrimSpace(v.Value), v.Origin()}
+	}
+	return rawHop{
+		profile:     p.Name,
+		roleARN:     get("role_arn"),
+		sessionName: get("role_session_name"),
+		duration:    get("duration_seconds"),
+		externalID:  get("external_id"),
+		serial:      get("mfa_serial"),
+		policy:      get("policy"),
+		sourceIdent: get("source_identity"),
+		policyARNs:  get("policy_arns"),
+		tags:        get("session_tags"),
+		transitive:  get("transitive_session_tags"),
+	}
+}
+
+// applyLastHopFlags lets command-line flags override the last hop.
+func (r *resolver) applyLastHopFlags(h *rawHop) {
+	f := r.req.Flags
+	set := func(dst *Setting, v, flag string) {
+		if v != "" {
+			*dst = Setting{v, flag}
+		}
+	}
+	set(&h.sessionName, f.RoleSessionName, "--role-session-name")
+	set(&h.duration, f.DurationSeconds, "--duration-seconds")
+	set(&h.externalID, f.ExternalID, "--external-id")
+	set(&h.serial, f.SerialNumber, "--serial-number")
+	set(&h.policy, f.Policy, "--policy")
+	set(&h.sourceIdent, f.SourceIdentity, "--source-identity")
+	set(&h.tags, f.Tags, "--tags")
+	set(&h.policyARNs, strings.Join(f.PolicyARNs, ","), "--policy-arns")
+	set(&h.transitive, strings.Join(f.TransitiveTagKeys, ","), "--transitive-tag-keys")
+}
+
+// firstGiven names the first hop flag that was given, or "" if none was.
+func (f HopFlags) firstGiven() string {
+	for _, c := range []struct {
+		name string
+		set  bool
+	}{
+		{"--role-session-name", f.RoleSessionName != ""}, {"--duration-seconds", f.DurationSeconds != ""},
+		{"--external-id", f.ExternalID != ""}, {"--serial-number", f.SerialNumber != ""},
+		{"--token-code", f.TokenCode != ""}, {"--policy", f.Policy != ""},
+		{"--policy-arns", len(f.PolicyARNs) > 0}, {"--source-identity", f.SourceIdentity != ""},
+		{"--tags", f.Tags != ""}, {"--transitive-tag-keys", len(f.TransitiveTagKeys) > 0},
+	} {
+		if c.set {
+			return c.name
+		}
+	}
+	return ""
+}
+
+func (r *resolver) resolveRegion() {
+	p := r.plan
+	switch {
+	case r.req.Region != "":
+		p.Region = Setting{r.req.Region, "--region"}
+	case r.env("AWS_REGION") != "":
+		p.Region = Setting{r.env("AWS_REGION"), "env AWS_REGION"}
+	case r.env("AWS_DEFAULT_REGION") != "":
+		p.Region = Setting{r.env("AWS_DEFAULT_REGION"), "env AWS_DEFAULT_REGION"}
+	default:
+		name := p.Profile.Value
+		if name == "" {
+			name = "default"
+		}
+		if prof, ok := r.cfg.Profile(name); ok {
+			if v, ok := prof.Get("region"); ok && v.Value != "" {
+				p.Region = Setting{strings.TrimSpace(v.Value), v.Origin()}
+			}
+		}
+	}
+	p.STSRegion = p.Region.Value
+	if p.STSRegion == "" {
+		p.STSRegion = defaultSTSRegion
+		if len(p.Hops) > 0 {
+			r.note("no region configured: STS calls go to " + defaultSTSRegion + " and the child gets no AWS_REGION (set --region or AWS_REGION)")
+		}
+	}
+}
+
+func (r *resolver) resolveEndpoint() {
+	if strings.EqualFold(r.env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
+		return
+	}
+	switch {
+	case r.env("AWS_ENDPOINT_URL_STS") != "":
+		r.plan.STSEndpoint = Setting{r.env("AWS_ENDPOINT_URL_STS"), "env AWS_ENDPOINT_URL_STS"}
+	case r.env("AWS_ENDPOINT_URL") != "":
+		r.plan.STSEndpoint = Setting{r.env("AWS_ENDPOINT_URL"), "env AWS_ENDPOINT_URL"}
+	}
+}
+
+// tilde shortens a path under the home directory for messages.
+func tilde(path string) string {
+	home, err := os.UserHomeDir()
+	if err == nil && home != "" && strings.HasPrefix(path, home+string(filepath.Separator)) {
+		return "~" + path[len(home):]
+	}
+	return path
+}

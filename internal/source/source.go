@@ -1,0 +1,125 @@
+// Package source builds the credentials provider for the first step of a
+// chain (env keys, profile keys, credential_process, container endpoint,
+// instance metadata) from a resolved plan.Source. It reuses aws-sdk-go-v2's
+// own providers for each kind.
+package source
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
+	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
+	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+
+	"github.com/rolehop/rolehop/internal/plan"
+)
+
+// Options are the injectable parts of source providers.
+type Options struct {
+	// HTTPClient is used for the container and instance-metadata endpoints.
+	HTTPClient *http.Client
+}
+
+// New returns a provider for src whose failures are *Error. The caller
+// wraps it in a cache.
+func New(src plan.Source, opts Options) (aws.CredentialsProvider, error) {
+	p, err := newProvider(src, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &described{src: src, p: p}, nil
+}
+
+func newProvider(src plan.Source, opts Options) (aws.CredentialsProvider, error) {
+	switch src.Kind {
+	case plan.SourceEnv, plan.SourceStatic:
+		p := credentials.NewStaticCredentialsProvider(src.AccessKeyID, src.SecretAccessKey.Reveal(), src.SessionToken.Reveal())
+		return p, nil
+	case plan.SourceProcess:
+		return processcreds.NewProvider(src.Command), nil
+	case plan.SourceContainer:
+		return endpointcreds.New(src.ContainerURL, func(o *endpointcreds.Options) {
+			if opts.HTTPClient != nil {
+				o.HTTPClient = opts.HTTPClient
+			}
+			if src.ContainerTokenFile != "" {
+				o.AuthorizationTokenProvider = tokenFile(src.ContainerTokenFile)
+			} else {
+				o.AuthorizationToken = src.ContainerToken.Reveal()
+			}
+		}), nil
+	case plan.SourceIMDS:
+		return ec2rolecreds.New(func(o *ec2rolecreds.Options) {
+			o.Client = imds.New(imds.Options{Endpoint: src.IMDSEndpoint, HTTPClient: opts.HTTPClient})
+		}), nil
+	}
+	return nil, fmt.Errorf("unknown credential source %q", src.Kind)
+}
+
+// tokenFile reads the container authorization token from a file on every
+// request, as botocore and the Go SDK do (the file may be rotated).
+type tokenFile string
+
+// GetToken implements endpointcreds.AuthTokenProvider.
+func (f tokenFile) GetToken() (string, error) {
+	b, err := os.ReadFile(string(f))
+	if err != nil {
+		return "", fmt.Errorf("read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: %w", err)
+	}
+	// AWS-SEMANTICS §7: the file is not trimmed, and a token containing CR
+	// or LF is rejected by both SDKs; say so instead of sending a bad header.
+	if strings.ContainsAny(string(b), "\r\n") {
+		return "", fmt.Errorf("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s contains a line break (often a trailing newline): write the token without one", string(f))
+	}
+	return string(b), nil
+}
+
+// Error wraps a failure to get the source credentials with what was tried.
+type Error struct {
+	Source plan.Source
+	Err    error
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("cannot get source credentials from %s: %s", e.Source.Describe(), oneLine(e.Err))
+	switch e.Source.Kind {
+	case plan.SourceIMDS:
+		if len(e.Source.Tried) > 0 {
+			msg = "no AWS credentials found: tried " + strings.Join(e.Source.Tried, "; ") + "; EC2 instance metadata: " + oneLine(e.Err)
+		}
+	case plan.SourceContainer:
+		msg += " (check AWS_CONTAINER_AUTHORIZATION_TOKEN and that the endpoint is running)"
+	case plan.SourceProcess:
+		msg += fmt.Sprintf(" (run the credential_process of profile %q by hand to see why)", e.Source.Profile)
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// described wraps a provider so that its failures say which source failed.
+type described struct {
+	src plan.Source
+	p   aws.CredentialsProvider
+}
+
+// Retrieve implements aws.CredentialsProvider.
+func (d *described) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := d.p.Retrieve(ctx)
+	if err != nil {
+		return c, &Error{Source: d.src, Err: err}
+	}
+	return c, nil
+}
+
+// oneLine folds an error message onto one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
