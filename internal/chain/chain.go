@@ -6,6 +6,7 @@ package chain
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"time"
@@ -33,6 +34,21 @@ func DefaultHTTPClient() *http.Client {
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = 5 * time.Second }).
 		GetTransport()
 	return &http.Client{Timeout: 20 * time.Second, Transport: tr}
+}
+
+// Cause strips the SDK's cache wrapping ("failed to refresh cached
+// credentials, …") from a chain failure so that the one-line message of the
+// step that failed is what the user sees.
+func Cause(err error) error {
+	var he *hop.Error
+	var se *source.Error
+	switch {
+	case errors.As(err, &he):
+		return he
+	case errors.As(err, &se):
+		return se
+	}
+	return err
 }
 
 // Build returns the provider of the plan's final credentials.

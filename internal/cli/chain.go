@@ -122,7 +122,7 @@ func (o *chainOptions) credentials(ctx context.Context, sys IO, profileArg strin
 	}
 	creds, err := prov.Retrieve(ctx)
 	if err != nil {
-		return nil, aws.Credentials{}, err
+		return nil, aws.Credentials{}, chain.Cause(err)
 	}
 	o.debugf(sys, "credentials: %s, expires %s", plan.MaskKeyID(creds.AccessKeyID), expiryText(creds))
 	return p, creds, nil

@@ -173,7 +173,7 @@ func SanitizeSessionName(name string) (string, error) {
 
 // duration applies the default, validates the range, and caps chained hops.
 func (r *resolver) duration(h *Hop, raw rawHop, label string) error {
-	h.DurationSeconds, h.DurationFrom = DefaultDurationSeconds, "default (like the AWS CLI)"
+	h.DurationSeconds, h.DurationFrom = DefaultDurationSeconds, "default, like the AWS CLI"
 	if raw.duration.IsSet() {
 		n, err := strconv.Atoi(raw.duration.Value)
 		if err != nil || n < minDuration || n > maxDuration {

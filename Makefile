@@ -1,0 +1,42 @@
+# rolehop — build, demo and test entry points. `make test` is what CI runs.
+GO        ?= go
+FUZZTIME  ?= 5s
+BIN       ?= bin/rolehop
+
+.PHONY: build test lint unit fuzz demo bench clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/rolehop
+
+## test: everything CI checks — formatting, vet, unit + end-to-end tests, short fuzz runs.
+test: lint unit fuzz
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	GOOS=windows $(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+## fuzz: run every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m for a real session).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+	  for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
+	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run=NONE -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) $$pkg >/dev/null || \
+	      { $(GO) test -run=NONE -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) $$pkg; exit 1; }; \
+	  done; \
+	done
+
+## demo: build rolehop, start a local moto_server, create a 2-account chain and run through it.
+demo:
+	./scripts/demo.sh
+
+bench:
+	./bench/run.sh
+
+clean:
+	rm -rf bin
