@@ -1,0 +1,311 @@
+package e2e
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Call is one AWS query-protocol request (STS or IAM) seen by the recording
+// proxy.
+type Call struct {
+	// Action is the form's Action, e.g. "AssumeRole".
+	Action string
+	// Params is the whole parsed form body (Action and Version included).
+	Params url.Values
+	// AccessKeyID is the access key the request was signed with (from the
+	// Authorization header's Credential=), "" for an unsigned request.
+	AccessKeyID string
+	// Service is the SigV4 scope's service, e.g. "sts" or "iam".
+	Service string
+	// Status is the HTTP status returned to the client.
+	Status int
+	// Injected is true when the proxy answered with a canned error instead of
+	// forwarding to moto.
+	Injected bool
+	// Response is the response body returned to the client.
+	Response string
+}
+
+// Get returns the first value of a request parameter.
+func (c Call) Get(key string) string { return c.Params.Get(key) }
+
+// Members returns the values of a query-protocol list parameter, in order:
+// Members("PolicyArns", "arn") reads PolicyArns.member.1.arn,
+// PolicyArns.member.2.arn, …; Members("TransitiveTagKeys", "") reads
+// TransitiveTagKeys.member.N.
+func (c Call) Members(list, field string) []string {
+	var out []string
+	for i := 1; ; i++ {
+		k := fmt.Sprintf("%s.member.%d", list, i)
+		if field != "" {
+			k += "." + field
+		}
+		if _, ok := c.Params[k]; !ok {
+			return out
+		}
+		out = append(out, c.Params.Get(k))
+	}
+}
+
+// Tags returns Tags.member.N.Key/Value as a map.
+func (c Call) Tags() map[string]string {
+	keys := c.Members("Tags", "Key")
+	vals := c.Members("Tags", "Value")
+	m := make(map[string]string, len(keys))
+	for i, k := range keys {
+		if i < len(vals) {
+			m[k] = vals[i]
+		}
+	}
+	return m
+}
+
+// ReturnedCredentials parses the credentials of a successful
+// AssumeRole/GetSessionToken/… response.
+func (c Call) ReturnedCredentials() (keyID, secret, token string) {
+	return xmlText(c.Response, "AccessKeyId"), xmlText(c.Response, "SecretAccessKey"), xmlText(c.Response, "SessionToken")
+}
+
+// xmlText returns the text of the first <tag>…</tag> in s, unescaped.
+func xmlText(s, tag string) string {
+	start := strings.Index(s, "<"+tag+">")
+	if start < 0 {
+		return ""
+	}
+	s = s[start+len(tag)+2:]
+	end := strings.Index(s, "</"+tag+">")
+	if end < 0 {
+		return ""
+	}
+	var v string
+	if err := xml.Unmarshal([]byte("<x>"+s[:end]+"</x>"), &v); err != nil {
+		return s[:end]
+	}
+	return v
+}
+
+// String is a compact description for failure messages.
+func (c Call) String() string {
+	p := url.Values{}
+	for k, v := range c.Params {
+		if k == "Action" || k == "Version" {
+			continue
+		}
+		p[k] = v
+	}
+	return fmt.Sprintf("%s[%s key=%s status=%d injected=%v]", c.Action, p.Encode(), c.AccessKeyID, c.Status, c.Injected)
+}
+
+type injection struct {
+	action      string
+	remaining   int
+	status      int
+	contentType string
+	body        string
+}
+
+// Proxy is a per-test recording reverse proxy in front of moto.
+type Proxy struct {
+	URL string
+
+	srv *httptest.Server
+	rp  *httputil.ReverseProxy
+
+	mu         sync.Mutex
+	calls      []Call
+	injections []*injection
+}
+
+var credentialRe = regexp.MustCompile(`Credential=([^/,\s]+)/[^/]*/[^/]*/([^/]*)/`)
+
+// newProxy starts a recording proxy in front of target (moto) and closes it
+// at the end of the test.
+func newProxy(t testing.TB, target string) *Proxy {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatalf("proxy target: %v", err)
+	}
+	p := &Proxy{}
+	p.rp = &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(u)
+			// Keep the Host the client signed so SigV4 signatures still
+			// verify at moto.
+			pr.Out.Host = pr.In.Host
+		},
+		ErrorLog: nil,
+	}
+	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
+	p.URL = p.srv.URL
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+
+	var call *Call
+	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
+			call = &Call{Action: form.Get("Action"), Params: form}
+			if m := credentialRe.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+				call.AccessKeyID, call.Service = m[1], m[2]
+			}
+		}
+	}
+	if call == nil {
+		p.rp.ServeHTTP(w, r)
+		return
+	}
+
+	if inj := p.takeInjection(call.Action); inj != nil {
+		w.Header().Set("Content-Type", inj.contentType)
+		w.Header().Set("x-amzn-RequestId", "e2e-injected-0000")
+		w.WriteHeader(inj.status)
+		_, _ = io.WriteString(w, inj.body)
+		call.Status, call.Injected, call.Response = inj.status, true, inj.body
+		p.record(*call)
+		return
+	}
+
+	rec := &teeWriter{ResponseWriter: w, status: http.StatusOK}
+	p.rp.ServeHTTP(rec, r)
+	call.Status, call.Response = rec.status, rec.body()
+	p.record(*call)
+}
+
+func (p *Proxy) record(c Call) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, c)
+}
+
+func (p *Proxy) takeInjection(action string) *injection {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, inj := range p.injections {
+		if inj.action == action && inj.remaining > 0 {
+			inj.remaining--
+			return inj
+		}
+	}
+	return nil
+}
+
+// Calls returns the recorded calls of one action ("" = all), in completion
+// order.
+func (p *Proxy) Calls(action string) []Call {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []Call
+	for _, c := range p.calls {
+		if action == "" || c.Action == action {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Reset forgets the recorded calls (injections stay).
+func (p *Proxy) Reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = nil
+}
+
+// Inject makes the proxy answer the next n calls of action with the given
+// status, content type and body instead of forwarding them.
+func (p *Proxy) Inject(action string, n, status int, contentType, body string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.injections = append(p.injections, &injection{action: action, remaining: n, status: status, contentType: contentType, body: body})
+}
+
+// InjectSTSError makes the next n calls of action fail with an STS
+// query-protocol error, in the wire format aws-sdk-go-v2 and botocore parse:
+//
+//	<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+//	  <Error><Type>Sender</Type><Code>AccessDenied</Code><Message>…</Message></Error>
+//	  <RequestId>…</RequestId>
+//	</ErrorResponse>
+func (p *Proxy) InjectSTSError(action string, n, status int, code, message string) {
+	p.Inject(action, n, status, "text/xml", stsErrorXML(code, message))
+}
+
+// InjectAccessDenied fails the next n AssumeRole calls like STS does when the
+// trust policy does not allow the caller.
+func (p *Proxy) InjectAccessDenied(n int, caller, roleARN string) {
+	p.InjectSTSError("AssumeRole", n, http.StatusForbidden, "AccessDenied",
+		fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller, roleARN))
+}
+
+// InjectExpiredToken fails the next n calls of action like STS does when the
+// signing credentials have expired.
+func (p *Proxy) InjectExpiredToken(action string, n int) {
+	p.InjectSTSError(action, n, http.StatusBadRequest, "ExpiredToken", "The security token included in the request is expired")
+}
+
+func stsErrorXML(code, message string) string {
+	var b strings.Builder
+	b.WriteString(`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">` + "\n")
+	b.WriteString("  <Error>\n    <Type>Sender</Type>\n    <Code>")
+	_ = xml.EscapeText(&b, []byte(code))
+	b.WriteString("</Code>\n    <Message>")
+	_ = xml.EscapeText(&b, []byte(message))
+	b.WriteString("</Message>\n  </Error>\n  <RequestId>e2e-injected-0000</RequestId>\n</ErrorResponse>\n")
+	return b.String()
+}
+
+// teeWriter passes a response through while keeping a copy of it.
+type teeWriter struct {
+	http.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+func (w *teeWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *teeWriter) Write(b []byte) (int, error) {
+	w.buf.Write(b)
+	return w.ResponseWriter.Write(b)
+}
+
+// body is the recorded response body, gunzipped when needed.
+func (w *teeWriter) body() string {
+	if strings.EqualFold(w.Header().Get("Content-Encoding"), "gzip") {
+		if zr, err := gzip.NewReader(bytes.NewReader(w.buf.Bytes())); err == nil {
+			if b, err := io.ReadAll(zr); err == nil {
+				return string(b)
+			}
+		}
+	}
+	return w.buf.String()
+}
+
+func (w *teeWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
