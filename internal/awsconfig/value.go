@@ -20,15 +20,15 @@ func (v Value) Origin() string { return origin(v.File, v.Line) }
 
 // origin formats a file and line for messages. A line <= 0 is left out.
 func origin(file string, line int) string {
-	s := shortenHome(file)
+	s := ShortPath(file)
 	if line > 0 {
 		s += ":" + strconv.Itoa(line)
 	}
 	return s
 }
 
-// shortenHome replaces the home directory prefix of path with "~".
-func shortenHome(path string) string {
+// ShortPath replaces the home directory prefix of path with "~", for messages.
+func ShortPath(path string) string {
 	home, err := os.UserHomeDir()
 	if err != nil || home == "" {
 		return path

@@ -2,8 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/rolehop/rolehop/internal/awsconfig"
@@ -114,7 +112,7 @@ func (r *resolver) chain() (Source, []rawHop, error) {
 func (r *resolver) note(s string) { r.notes = append(r.notes, s) }
 
 func (r *resolver) unknownProfile(name, from string) error {
-	where := fmt.Sprintf("%s or %s", tilde(r.cfg.ConfigFile), tilde(r.cfg.CredentialsFile))
+	where := fmt.Sprintf("%s or %s", awsconfig.ShortPath(r.cfg.ConfigFile), awsconfig.ShortPath(r.cfg.CredentialsFile))
 	hint := ""
 	if s := awsconfig.Suggest(name, r.cfg.ProfileNames()); len(s) > 0 {
 		hint = fmt.Sprintf(" (did you mean %q?)", s[0])
@@ -144,7 +142,7 @@ func (r *resolver) ambient() (Source, []rawHop, error) {
 		src.From = "the default profile (no profile named) — " + src.From
 		return src, raws, err
 	}
-	tried = append(tried, fmt.Sprintf("default profile (not in %s or %s)", tilde(r.cfg.ConfigFile), tilde(r.cfg.CredentialsFile)))
+	tried = append(tried, fmt.Sprintf("default profile (not in %s or %s)", awsconfig.ShortPath(r.cfg.ConfigFile), awsconfig.ShortPath(r.cfg.CredentialsFile)))
 
 	src, ok, err = r.container("ambient credentials: container endpoint variables are set")
 	if err != nil || ok {
@@ -472,11 +470,3 @@ func (r *resolver) resolveEndpoint() {
 	}
 }
 
-// tilde shortens a path under the home directory for messages.
-func tilde(path string) string {
-	home, err := os.UserHomeDir()
-	if err == nil && home != "" && strings.HasPrefix(path, home+string(filepath.Separator)) {
-		return "~" + path[len(home):]
-	}
-	return path
-}
