@@ -469,4 +469,3 @@ func (r *resolver) resolveEndpoint() {
 		r.plan.STSEndpoint = Setting{r.env("AWS_ENDPOINT_URL"), "env AWS_ENDPOINT_URL"}
 	}
 }
-
