@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -183,12 +184,25 @@ func (e *TestEnv) RunCmdWith(t *testing.T, extraEnv []string, name string, args 
 	return e.run(t, extraEnv, name, args...)
 }
 
+// RunCmdWithInput runs any program with input on its standard input (for
+// example an MFA code for the AWS CLI's prompt).
+func (e *TestEnv) RunCmdWithInput(t *testing.T, input, name string, args ...string) Result {
+	t.Helper()
+	return e.runInput(t, nil, strings.NewReader(input), name, args...)
+}
+
 func (e *TestEnv) run(t *testing.T, extraEnv []string, name string, args ...string) Result {
+	t.Helper()
+	return e.runInput(t, extraEnv, nil, name, args...)
+}
+
+func (e *TestEnv) runInput(t *testing.T, extraEnv []string, stdin io.Reader, name string, args ...string) Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	cmd := e.Command(ctx, name, args...)
 	cmd.Env = e.Environ(extraEnv...)
+	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
