@@ -1,0 +1,178 @@
+// Package sink is where final credentials go: environment variables for a
+// child process (Run, ChildEnv), shell exports (WriteExport) and the
+// credential_process JSON document (ProcessJSON).
+//
+// The package only consumes aws.Credentials; it never fetches or refreshes
+// them. Values are secrets: no error produced here contains a credential value.
+package sink
+
+import (
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// Environment variable names written by Vars.
+const (
+	envAccessKeyID      = "AWS_ACCESS_KEY_ID"
+	envSecretAccessKey  = "AWS_SECRET_ACCESS_KEY"
+	envSessionToken     = "AWS_SESSION_TOKEN"
+	envCredentialExpiry = "AWS_CREDENTIAL_EXPIRATION"
+	envRegion           = "AWS_REGION"
+	envDefaultRegion    = "AWS_DEFAULT_REGION"
+)
+
+// expirationLayout is RFC 3339 in UTC with a literal "Z" and whole seconds:
+// Go's processcreds needs an offset, and botocore's dateutil parse needs one
+// to compare with an aware datetime.
+const expirationLayout = "2006-01-02T15:04:05Z"
+
+// formatExpiration renders t as expirationLayout in UTC.
+func formatExpiration(t time.Time) string {
+	return t.UTC().Format(expirationLayout)
+}
+
+// Formats returns the export formats accepted by WriteExport, in the order
+// help text should list them. The first one is the default. Each call returns
+// a new slice.
+func Formats() []string {
+	return []string{"sh", "fish", "powershell", "cmd", "dotenv", "json", "github"}
+}
+
+// Var is one environment assignment.
+type Var struct {
+	Name  string
+	Value string
+}
+
+// Vars returns the ordered environment assignments for creds:
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (when there is a
+// token), AWS_CREDENTIAL_EXPIRATION (RFC 3339 UTC with "Z", when
+// creds.CanExpire), then AWS_REGION and AWS_DEFAULT_REGION when region is not
+// empty.
+func Vars(creds aws.Credentials, region string) []Var {
+	vars := make([]Var, 0, 6)
+	vars = append(vars,
+		Var{envAccessKeyID, creds.AccessKeyID},
+		Var{envSecretAccessKey, creds.SecretAccessKey},
+	)
+	if creds.SessionToken != "" {
+		vars = append(vars, Var{envSessionToken, creds.SessionToken})
+	}
+	if creds.CanExpire {
+		vars = append(vars, Var{envCredentialExpiry, formatExpiration(creds.Expires)})
+	}
+	if region != "" {
+		vars = append(vars, Var{envRegion, region}, Var{envDefaultRegion, region})
+	}
+	return vars
+}
+
+// OverridingVars returns the names of the variables that would override or
+// confuse the credentials set by Vars, so ChildEnv removes them from a
+// child's environment:
+//
+//   - AWS_PROFILE, AWS_DEFAULT_PROFILE: profile selection, which wins over env
+//     keys in tools that pass the profile explicitly;
+//   - AWS_SECURITY_TOKEN: botocore reads it before AWS_SESSION_TOKEN;
+//   - AWS_SESSION_EXPIRATION: the legacy expiry name some tools read;
+//   - AWS_ACCESS_KEY, AWS_SECRET_KEY: aws-sdk-go-v2's aliases of the key vars;
+//   - AWS_ACCOUNT_ID: read by botocore and the Go SDK together with the env
+//     keys (account-based endpoints); a stale one names another account;
+//   - AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI,
+//     AWS_CONTAINER_AUTHORIZATION_TOKEN, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE:
+//     container credentials;
+//   - AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN, AWS_ROLE_SESSION_NAME: web
+//     identity from the environment.
+//
+// Exports unset only the subset that is safe to drop from the user's shell
+// (see WriteExport). Each call returns a new slice.
+func OverridingVars() []string {
+	return []string{
+		"AWS_PROFILE",
+		"AWS_DEFAULT_PROFILE",
+		"AWS_SECURITY_TOKEN",
+		"AWS_SESSION_EXPIRATION",
+		"AWS_ACCESS_KEY",
+		"AWS_SECRET_KEY",
+		"AWS_ACCOUNT_ID",
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+		"AWS_CONTAINER_AUTHORIZATION_TOKEN",
+		"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+		"AWS_WEB_IDENTITY_TOKEN_FILE",
+		"AWS_ROLE_ARN",
+		"AWS_ROLE_SESSION_NAME",
+	}
+}
+
+// ChildEnv returns the environment for a child process that must use creds:
+// parent without OverridingVars and without every existing copy of the
+// variables Vars sets, followed by Vars(creds, region). AWS_SESSION_TOKEN and
+// AWS_CREDENTIAL_EXPIRATION are removed even when creds has no token or no
+// expiry, so stale values from the parent cannot pair with the new keys.
+// AWS_REGION and AWS_DEFAULT_REGION from parent are kept when region is empty.
+// The order of the remaining parent entries is preserved. On Windows names
+// are compared case-insensitively, as the OS does.
+func ChildEnv(parent []string, creds aws.Credentials, region string) []string {
+	return childEnv(parent, creds, region, runtime.GOOS == "windows")
+}
+
+func childEnv(parent []string, creds aws.Credentials, region string, foldCase bool) []string {
+	vars := Vars(creds, region)
+	drop := OverridingVars()
+	drop = append(drop, envAccessKeyID, envSecretAccessKey, envSessionToken, envCredentialExpiry)
+	if region != "" {
+		drop = append(drop, envRegion, envDefaultRegion)
+	}
+	out := make([]string, 0, len(parent)+len(vars))
+	for _, kv := range parent {
+		if !containsName(drop, envName(kv), foldCase) {
+			out = append(out, kv)
+		}
+	}
+	for _, v := range vars {
+		out = append(out, v.Name+"="+v.Value)
+	}
+	return out
+}
+
+// envName returns the name part of a "NAME=value" entry. A leading '=' is part
+// of the name, as in Windows' per-drive "=C:=C:\dir" entries. An entry
+// without '=' is all name.
+func envName(kv string) string {
+	start := 0
+	if strings.HasPrefix(kv, "=") {
+		start = 1
+	}
+	if i := strings.IndexByte(kv[start:], '='); i >= 0 {
+		return kv[:start+i]
+	}
+	return kv
+}
+
+// envLookup returns the value of the last entry named name in env: os/exec
+// keeps the last of duplicated names when it starts a process.
+func envLookup(env []string, name string, foldCase bool) (string, bool) {
+	for i := len(env) - 1; i >= 0; i-- {
+		n := envName(env[i])
+		if n == name || (foldCase && strings.EqualFold(n, name)) {
+			if len(n) < len(env[i]) {
+				return env[i][len(n)+1:], true
+			}
+			return "", true
+		}
+	}
+	return "", false
+}
+
+func containsName(names []string, name string, foldCase bool) bool {
+	for _, n := range names {
+		if n == name || (foldCase && strings.EqualFold(n, name)) {
+			return true
+		}
+	}
+	return false
+}
