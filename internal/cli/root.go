@@ -76,7 +76,8 @@ func Main(ctx context.Context, args []string, sys IO) int {
 func isUsage(err error) bool {
 	var ue usageError
 	var pe *awsconfig.ParseError
-	return errors.As(err, &ue) || errors.As(err, &pe) || plan.IsError(err)
+	// cobra reports an unknown subcommand with a plain error.
+	return errors.As(err, &ue) || errors.As(err, &pe) || plan.IsError(err) || strings.HasPrefix(err.Error(), "unknown command")
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

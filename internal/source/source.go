@@ -6,10 +6,12 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -17,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/smithy-go"
 
 	"github.com/rolehop/rolehop/internal/plan"
 )
@@ -25,6 +28,8 @@ import (
 type Options struct {
 	// HTTPClient is used for the container and instance-metadata endpoints.
 	HTTPClient *http.Client
+	// Clock tells the time for expiry checks; nil means time.Now.
+	Clock func() time.Time
 }
 
 // New returns a provider for src whose failures are *Error. The caller
@@ -34,7 +39,7 @@ func New(src plan.Source, opts Options) (aws.CredentialsProvider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &described{src: src, p: p}, nil
+	return &described{src: src, p: p, clock: opts.Clock}, nil
 }
 
 func newProvider(src plan.Source, opts Options) (aws.CredentialsProvider, error) {
@@ -88,7 +93,12 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	msg := fmt.Sprintf("cannot get source credentials from %s: %s", e.Source.Describe(), oneLine(e.Err))
+	detail := oneLine(e.Err)
+	var api smithy.APIError
+	if errors.As(e.Err, &api) && api.ErrorCode() != "" {
+		detail = api.ErrorCode() + ": " + api.ErrorMessage()
+	}
+	msg := fmt.Sprintf("cannot get source credentials from %s: %s", e.Source.Describe(), detail)
 	switch e.Source.Kind {
 	case plan.SourceIMDS:
 		if len(e.Source.Tried) > 0 {
@@ -106,17 +116,46 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // described wraps a provider so that its failures say which source failed.
 type described struct {
-	src plan.Source
-	p   aws.CredentialsProvider
+	src   plan.Source
+	p     aws.CredentialsProvider
+	clock func() time.Time
 }
 
-// Retrieve implements aws.CredentialsProvider.
+// Retrieve implements aws.CredentialsProvider. It also refuses what no
+// AWS client would accept (botocore requires both keys; aws-sdk-go-v2's
+// endpoint provider does not check), so a broken endpoint fails here with a
+// clear message instead of as a signature error at STS.
 func (d *described) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	c, err := d.p.Retrieve(ctx)
+	if err == nil {
+		err = check(c, d.now())
+	}
 	if err != nil {
-		return c, &Error{Source: d.src, Err: err}
+		return aws.Credentials{}, &Error{Source: d.src, Err: err}
 	}
 	return c, nil
+}
+
+func (d *described) now() time.Time {
+	if d.clock != nil {
+		return d.clock()
+	}
+	return time.Now()
+}
+
+// check validates credentials handed out by a source.
+func check(c aws.Credentials, now time.Time) error {
+	switch {
+	case c.AccessKeyID == "" && c.SecretAccessKey == "":
+		return errors.New("the response holds no AccessKeyId and no SecretAccessKey")
+	case c.AccessKeyID == "":
+		return errors.New("the response holds no AccessKeyId")
+	case c.SecretAccessKey == "":
+		return errors.New("the response holds no SecretAccessKey")
+	case c.CanExpire && !c.Expires.After(now):
+		return fmt.Errorf("the credentials expired at %s", c.Expires.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // oneLine folds an error message onto one line.

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package e2e holds rolehop's end-to-end tests.
 //
 // The tests run the real rolehop binary (built once by TestMain) against one
