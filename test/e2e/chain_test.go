@@ -132,15 +132,7 @@ func TestProfileNamingWays(t *testing.T) {
 // the role. `rolehop exec` must assume the role in that exact situation.
 func TestEnvKeysWithRoleProfilePitfall(t *testing.T) {
 	t.Parallel()
-	env := newTestEnv(t)
-	seed := seedAccounts(t)
-	useEnvKeys(env, seed.CIUser)
-	env.Set("AWS_PROFILE", "prod-env")
-	env.WriteConfig(`
-		[profile prod-env]
-		role_arn = ` + prodRoleARN + `
-		credential_source = Environment
-	`)
+	env, seed := newPitfallEnv(t)
 
 	// The pitfall, as the real AWS CLI shows it: the user, zero AssumeRole.
 	if got := callerARN(t, env); got != ciUserARN {
@@ -355,15 +347,7 @@ func TestExplainNoNetwork(t *testing.T) {
 
 	t.Run("pitfall", func(t *testing.T) {
 		t.Parallel()
-		env := newTestEnv(t)
-		seed := seedAccounts(t)
-		useEnvKeys(env, seed.CIUser)
-		env.Set("AWS_PROFILE", "prod-env")
-		env.WriteConfig(`
-			[profile prod-env]
-			role_arn = ` + prodRoleARN + `
-			credential_source = Environment
-		`)
+		env, seed := newPitfallEnv(t)
 		res := env.Run(t, "explain")
 		if res.Code != 0 {
 			t.Fatalf("rolehop explain: %s", res)
@@ -376,4 +360,20 @@ func TestExplainNoNetwork(t *testing.T) {
 		mustCalls(t, env.Proxy, "", 0)
 		assertNoSecrets(t, "explain output", res.Stdout+res.Stderr, secretsOf(env, seed.CIUser))
 	})
+}
+
+// newPitfallEnv is seed 004's situation: ci-user's keys in the environment
+// and AWS_PROFILE naming a role profile with credential_source = Environment.
+func newPitfallEnv(t *testing.T) (*TestEnv, Seed) {
+	t.Helper()
+	env := newTestEnv(t)
+	seed := seedAccounts(t)
+	useEnvKeys(env, seed.CIUser)
+	env.Set("AWS_PROFILE", "prod-env")
+	env.WriteConfig(`
+		[profile prod-env]
+		role_arn = ` + prodRoleARN + `
+		credential_source = Environment
+	`)
+	return env, seed
 }
