@@ -1,12 +1,14 @@
 // Package chain builds the credentials provider for a whole plan: the
-// source, then each hop wrapping the provider before it. Every step is
-// behind an aws.CredentialsCache so a refresh of a later hop reuses earlier
-// credentials that are still valid.
+// source, then each hop wrapping the provider before it. Every step that
+// calls STS (and a credential_process with an expiry) sits behind the shared
+// on-disk cache, keyed by everything that defines its result, and behind an
+// in-process cache.Memo.
 package chain
 
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -14,18 +16,31 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 
+	"github.com/rolehop/rolehop/internal/cache"
 	"github.com/rolehop/rolehop/internal/hop"
 	"github.com/rolehop/rolehop/internal/plan"
+	"github.com/rolehop/rolehop/internal/prompt"
 	"github.com/rolehop/rolehop/internal/source"
 )
+
+// DefaultMinTTL is how much validity cached credentials must have left to
+// be used: the aws-sdk-go-v2 refresh window.
+const DefaultMinTTL = 5 * time.Minute
 
 // Options are the injectable parts of a chain.
 type Options struct {
 	// HTTPClient for STS and the credential endpoints; nil means a client
 	// with bounded connect and request timeouts.
 	HTTPClient *http.Client
-	// Prompt asks for MFA codes; nil means there is no terminal.
+	// Prompt asks for MFA codes on a terminal; nil means there is none.
 	Prompt func(ctx context.Context, serial string) (string, error)
+	// Stderr receives an mfa_process's stderr.
+	Stderr io.Writer
+	// Store is the on-disk cache; nil disables it (--no-cache).
+	Store *cache.Store
+	// MinTTL is the validity a cached or in-process credential must still
+	// have to be used; 0 means DefaultMinTTL.
+	MinTTL time.Duration
 }
 
 // DefaultHTTPClient bounds how long an unreachable endpoint can stall a run.
@@ -56,18 +71,46 @@ func Build(p *plan.Plan, opts Options) (aws.CredentialsProvider, error) {
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = DefaultHTTPClient()
 	}
+	if opts.MinTTL == 0 {
+		opts.MinTTL = DefaultMinTTL
+	}
 	src, err := source.New(p.Source, source.Options{HTTPClient: opts.HTTPClient})
 	if err != nil {
 		return nil, err
 	}
-	var prov aws.CredentialsProvider = aws.NewCredentialsCache(src)
-	for i, h := range p.Hops {
-		prov = aws.NewCredentialsCache(hop.New(h, i, prov, hop.Options{
-			Region:     p.STSRegion,
-			Endpoint:   p.STSEndpoint.Value,
-			HTTPClient: opts.HTTPClient,
-			Prompt:     opts.Prompt,
-		}))
+	var prov aws.CredentialsProvider = &cache.Memo{Next: src, MinTTL: opts.MinTTL}
+	for _, st := range Steps(p) {
+		var next aws.CredentialsProvider
+		switch st.Meta.Kind {
+		case cache.KindProcess:
+			next = src
+		case cache.KindMFASession:
+			h := p.Hops[st.Hop]
+			next = hop.NewSessionToken(h, p.MFASessionSeconds, prov, hopOptions(p, h, opts))
+		case cache.KindAssumeRole:
+			h := p.Hops[st.Hop]
+			if h.MFA.Via == plan.MFAViaSession {
+				// The MFA session carries the MFA context to STS.
+				h.SerialNumber, h.TokenCode = plan.Setting{}, ""
+			}
+			next = hop.New(h, st.Hop, prov, hopOptions(p, h, opts))
+		}
+		if opts.Store != nil {
+			next = &cache.Provider{Store: opts.Store, Key: st.Key, Meta: st.Meta, MinTTL: opts.MinTTL, Next: next}
+		}
+		prov = &cache.Memo{Next: next, MinTTL: opts.MinTTL}
 	}
 	return prov, nil
+}
+
+func hopOptions(p *plan.Plan, h plan.Hop, opts Options) hop.Options {
+	o := hop.Options{Region: p.STSRegion, Endpoint: p.STSEndpoint.Value, HTTPClient: opts.HTTPClient, Prompt: opts.Prompt}
+	if cmd := h.MFA.Process.Value; cmd != "" {
+		stderr := opts.Stderr
+		if stderr == nil {
+			stderr = io.Discard
+		}
+		o.Prompt = func(ctx context.Context, _ string) (string, error) { return prompt.FromProcess(ctx, cmd, stderr) }
+	}
+	return o
 }

@@ -6,11 +6,13 @@ import (
 	"os"
 	"os/user"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/rolehop/rolehop/internal/awsconfig"
+	"github.com/rolehop/rolehop/internal/cache"
 	"github.com/rolehop/rolehop/internal/chain"
 	"github.com/rolehop/rolehop/internal/plan"
 	"github.com/rolehop/rolehop/internal/prompt"
@@ -25,6 +27,10 @@ type chainOptions struct {
 	username bool
 	region   string
 	debug    bool
+
+	noCache    bool
+	minTTL     time.Duration
+	mfaProcess string
 }
 
 // addChainFlags registers the chain flags, named like `aws sts assume-role`.
@@ -44,6 +50,9 @@ func addChainFlags(cmd *cobra.Command, o *chainOptions, sys IO) {
 	f.StringSliceVar(&o.flags.TransitiveTagKeys, "transitive-tag-keys", nil, "session tag keys that pass on to later hops")
 	f.BoolVarP(&o.username, "username-session", "u", false, "use the caller's IAM user name as the session name (for sts:RoleSessionName = ${aws:username})")
 	f.StringVar(&o.region, "region", "", "AWS region for STS and for the program (default: AWS_REGION, AWS_DEFAULT_REGION, profile region)")
+	f.StringVar(&o.mfaProcess, "mfa-process", "", "command that prints the MFA code (e.g. ykman oath accounts code -s NAME); default: ask on the terminal")
+	f.BoolVar(&o.noCache, "no-cache", false, "neither read nor write the shared credential cache")
+	f.DurationVar(&o.minTTL, "min-ttl", chain.DefaultMinTTL, "use cached credentials only while they have more than this left; warn when handing out less")
 	f.BoolVar(&o.debug, "debug", false, "log each step on stderr (access key ids shortened, no secrets)")
 	_ = cmd.RegisterFlagCompletionFunc("profile", profileCompletion(sys))
 }
@@ -91,6 +100,7 @@ func (o *chainOptions) resolve(sys IO, profileArg string) (*plan.Plan, error) {
 		Flags:           flags,
 		UsernameSession: o.username,
 		Region:          o.region,
+		MFAProcess:      o.mfaProcess,
 		Getenv:          sys.Getenv,
 		Config:          cfg,
 		LocalUser:       localUser(sys.Getenv),
@@ -112,11 +122,7 @@ func (o *chainOptions) credentials(ctx context.Context, sys IO, profileArg strin
 	for i, h := range p.Hops {
 		o.debugf(sys, "hop %d: %s session=%q duration=%ds", i+1, h.RoleARN.Value, h.SessionName.Value, h.DurationSeconds)
 	}
-	opts := chain.Options{}
-	if sys.HasTerminal {
-		opts.Prompt = prompt.MFA
-	}
-	prov, err := chain.Build(p, opts)
+	prov, err := o.build(sys, p)
 	if err != nil {
 		return nil, aws.Credentials{}, err
 	}
@@ -125,7 +131,43 @@ func (o *chainOptions) credentials(ctx context.Context, sys IO, profileArg strin
 		return nil, aws.Credentials{}, chain.Cause(err)
 	}
 	o.debugf(sys, "credentials: %s, expires %s", plan.MaskKeyID(creds.AccessKeyID), expiryText(creds))
+	if creds.CanExpire && time.Until(creds.Expires) < o.minTTL {
+		fmt.Fprintf(sys.Err, "rolehop: warning: these credentials expire in %s, less than --min-ttl %s: a long task may outlive them\n",
+			time.Until(creds.Expires).Round(time.Second), o.minTTL)
+	}
 	return p, creds, nil
+}
+
+// build makes the chain's provider with the shared cache (unless --no-cache).
+func (o *chainOptions) build(sys IO, p *plan.Plan) (aws.CredentialsProvider, error) {
+	opts := chain.Options{Stderr: sys.Err, MinTTL: o.minTTL}
+	if sys.HasTerminal {
+		opts.Prompt = prompt.MFA
+	}
+	if !o.noCache {
+		store, err := openStore(sys)
+		if err != nil {
+			return nil, err
+		}
+		opts.Store = store
+	}
+	return chain.Build(p, opts)
+}
+
+// openStore opens the shared cache. A wait for another process's refresh
+// is announced on stderr so nobody wonders why a command stalls.
+func openStore(sys IO) (*cache.Store, error) {
+	dir, err := cache.Dir(sys.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return cache.Open(dir, cache.WithWaitNotice(func(m cache.Meta) {
+		what := m.RoleARN
+		if what == "" {
+			what = m.Serial
+		}
+		fmt.Fprintf(sys.Err, "rolehop: waiting for another rolehop process that is refreshing %s\n", what)
+	})), nil
 }
 
 func (o *chainOptions) debugf(sys IO, format string, args ...any) {

@@ -107,6 +107,7 @@ credential_process JSON. It reads ~/.aws/config and ~/.aws/credentials like the 
 		newCredentialProcessCmd(sys),
 		newWhoamiCmd(sys),
 		newExplainCmd(sys),
+		newCacheCmd(sys),
 	)
 	return root
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -31,18 +32,38 @@ type Options struct {
 	Prompt func(ctx context.Context, serial string) (string, error)
 }
 
+// step is what every STS step shares: a lazily built client (so a run
+// served from the cache never builds one), the MFA prompt, and the
+// one-line error messages.
+type step struct {
+	index  int    // 0-based position of the hop in the chain
+	role   string // role ARN, or "" for an MFA session
+	label  string // "hop 2 (arn…, profile \"x\")"
+	prev   aws.CredentialsProvider
+	opts   Options
+	once   sync.Once
+	client *sts.Client
+}
+
+func (s *step) sts() *sts.Client {
+	s.once.Do(func() { s.client = NewSTSClient(s.prev, s.opts) })
+	return s.client
+}
+
 // Provider assumes one role with the credentials of the step before it.
 type Provider struct {
-	hop    plan.Hop
-	index  int // 0-based position in the chain
-	client *sts.Client
-	opts   Options
+	step
+	hop plan.Hop
 }
 
 // New returns the provider for hop number index (0-based) whose caller
 // credentials come from prev.
 func New(h plan.Hop, index int, prev aws.CredentialsProvider, opts Options) *Provider {
-	return &Provider{hop: h, index: index, client: NewSTSClient(prev, opts), opts: opts}
+	label := fmt.Sprintf("hop %d (%s", index+1, h.RoleARN.Value)
+	if h.Profile != "" {
+		label += fmt.Sprintf(", profile %q", h.Profile)
+	}
+	return &Provider{step: step{index: index, role: h.RoleARN.Value, label: label + ")", prev: prev, opts: opts}, hop: h}
 }
 
 // NewSTSClient returns an STS client signing with creds.
@@ -68,7 +89,7 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if err != nil {
 		return aws.Credentials{}, err
 	}
-	out, err := p.client.AssumeRole(ctx, in)
+	out, err := p.sts().AssumeRole(ctx, in)
 	if err != nil {
 		return aws.Credentials{}, p.explain(ctx, err)
 	}
@@ -121,7 +142,7 @@ func (p *Provider) input(ctx context.Context) (*sts.AssumeRoleInput, error) {
 	}
 	in.TransitiveTagKeys = h.TransitiveTagKeys
 	if h.SerialNumber.IsSet() {
-		code, err := p.tokenCode(ctx)
+		code, err := p.tokenCode(ctx, h.SerialNumber.Value, h.TokenCode.Reveal())
 		if err != nil {
 			return nil, err
 		}
@@ -130,11 +151,11 @@ func (p *Provider) input(ctx context.Context) (*sts.AssumeRoleInput, error) {
 	return in, nil
 }
 
-func (p *Provider) tokenCode(ctx context.Context) (string, error) {
-	if code := p.hop.TokenCode.Reveal(); code != "" {
-		return code, nil
+// tokenCode returns given, or asks for the code of serial.
+func (p *step) tokenCode(ctx context.Context, serial, given string) (string, error) {
+	if given != "" {
+		return given, nil
 	}
-	serial := p.hop.SerialNumber.Value
 	if p.opts.Prompt == nil {
 		return "", p.errorf("MFA code needed for %s but there is no terminal to ask on: pass --token-code", serial)
 	}
@@ -167,9 +188,9 @@ func (p *Provider) callerSessionName(ctx context.Context) (string, error) {
 	return clean, nil
 }
 
-// caller returns the ARN of the credentials this hop calls STS with.
-func (p *Provider) caller(ctx context.Context) (string, error) {
-	out, err := p.client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+// caller returns the ARN of the credentials this step calls STS with.
+func (p *step) caller(ctx context.Context) (string, error) {
+	out, err := p.sts().GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return "", err
 	}
@@ -216,21 +237,13 @@ type Error struct {
 func (e *Error) Error() string { return e.Msg }
 func (e *Error) Unwrap() error { return e.Err }
 
-func (p *Provider) errorf(format string, args ...any) error {
-	return &Error{Index: p.index, Role: p.hop.RoleARN.Value, Msg: p.label() + ": " + fmt.Sprintf(format, args...)}
-}
-
-func (p *Provider) label() string {
-	s := fmt.Sprintf("hop %d (%s", p.index+1, p.hop.RoleARN.Value)
-	if p.hop.Profile != "" {
-		s += fmt.Sprintf(", profile %q", p.hop.Profile)
-	}
-	return s + ")"
+func (p *step) errorf(format string, args ...any) error {
+	return &Error{Index: p.index, Role: p.role, Msg: p.label + ": " + fmt.Sprintf(format, args...)}
 }
 
 // explain turns an STS or transport failure into a one-line *Error that
 // says what to do. Failures of an earlier step pass through unchanged.
-func (p *Provider) explain(ctx context.Context, err error) error {
+func (p *step) explain(ctx context.Context, err error) error {
 	var he *Error
 	var se *source.Error
 	if errors.As(err, &he) {
@@ -252,6 +265,9 @@ func (p *Provider) explain(ctx context.Context, err error) error {
 			who := "the caller"
 			if arn, cerr := p.caller(ctx); cerr == nil {
 				who = arn
+			}
+			if p.role == "" {
+				return wrap("AccessDenied for %s: %s — check the MFA serial and code", who, msg)
 			}
 			return wrap("AccessDenied: %s is not allowed to assume this role: %s — check the role's trust policy (principal, MFA and external id conditions) and the caller's sts:AssumeRole permission", who, msg)
 		case "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException":

@@ -54,11 +54,19 @@ func (p *Plan) WriteText(w io.Writer) error {
 			}
 		}
 		if h.SerialNumber.IsSet() {
-			code := "prompted on the terminal"
-			if h.TokenCode != "" {
+			code, from := "asked on the terminal", ""
+			switch {
+			case h.TokenCode != "":
 				code = "given (--token-code)"
+			case h.MFA.Process.IsSet():
+				code, from = "printed by "+h.MFA.Process.Value, h.MFA.Process.From
 			}
-			row("mfa code", code, "")
+			row("mfa code", code, from)
+			path := "directly with MFA (AssumeRole carries the code)"
+			if h.MFA.Via == MFAViaSession {
+				path = "via an MFA session (GetSessionToken)"
+			}
+			row("mfa path", path, h.MFA.Reason)
 		}
 		if len(h.PolicyARNs) > 0 {
 			row("policy arns", strings.Join(h.PolicyARNs, ","), h.PolicyARNsFrom)

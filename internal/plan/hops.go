@@ -24,6 +24,9 @@ const (
 	maxPolicyChars    = 2048
 	maxPolicyARNs     = 10
 	maxTags           = 50
+	// MFASessionSeconds is what rolehop asks of GetSessionToken: the STS
+	// default for IAM users (12 hours), so one code lasts a working day.
+	MFASessionSeconds = 43200
 )
 
 var (
@@ -92,6 +95,12 @@ func (r *resolver) finishHops(raws []rawHop) error {
 		h.TransitiveFrom = raw.transitive.From
 		if err := checkTransitive(h, label); err != nil {
 			return err
+		}
+		if h.SerialNumber.IsSet() {
+			h.MFA = r.mfaPath(h, i, raw)
+			if h.MFA.Via == MFAViaSession {
+				r.plan.MFASessionSeconds = MFASessionSeconds
+			}
 		}
 		r.plan.Hops = append(r.plan.Hops, h)
 	}
@@ -288,4 +297,34 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// mfaPath decides how hop i uses its MFA device. A code is asked once per
+// GetSessionToken session when that is possible and does not shorten the
+// hop; otherwise AssumeRole carries the code itself. STS rules: only
+// long-term keys may call GetSessionToken, and a role assumed with its
+// session is capped at 1 hour like role chaining (AWS-SEMANTICS §5).
+func (r *resolver) mfaPath(h Hop, i int, raw rawHop) MFAPath {
+	m := MFAPath{Via: MFADirect}
+	switch {
+	case r.req.MFAProcess != "":
+		m.Process = Setting{r.req.MFAProcess, "--mfa-process"}
+	case raw.mfaProcess.IsSet():
+		m.Process = raw.mfaProcess
+	case r.env("ROLEHOP_MFA_PROCESS") != "":
+		m.Process = Setting{r.env("ROLEHOP_MFA_PROCESS"), "env ROLEHOP_MFA_PROCESS"}
+	}
+	temporary, known := r.plan.Source.Temporary()
+	switch {
+	case i > 0:
+		m.Reason = "the caller is a role session, which cannot call GetSessionToken: AssumeRole carries the code"
+	case !known || temporary:
+		m.Reason = "the source credentials are not long-term keys, which GetSessionToken needs: AssumeRole carries the code"
+	case h.DurationSeconds > ChainedMaxSeconds:
+		m.Reason = fmt.Sprintf("the hop asks for %ds; a role assumed with an MFA session is capped at 1 hour, so the role is assumed directly from the long-term keys with the code", h.DurationSeconds)
+	default:
+		m.Via = MFAViaSession
+		m.Reason = "one code opens a 12-hour MFA session (GetSessionToken) shared by every profile with the same keys and serial; the role session lasts at most 1 hour and is refreshed from it without asking again"
+	}
+	return m
 }

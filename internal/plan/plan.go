@@ -145,16 +145,41 @@ type Hop struct {
 	TagsFrom          string   `json:"tags_from,omitempty"`
 	TransitiveTagKeys []string `json:"transitive_tag_keys,omitempty"`
 	TransitiveFrom    string   `json:"transitive_tag_keys_from,omitempty"`
+
+	// MFA is how the MFA code reaches STS when SerialNumber is set.
+	MFA MFAPath `json:"mfa,omitempty"`
+}
+
+// MFA paths.
+const (
+	// MFAViaSession: GetSessionToken with the code once, cached and shared by
+	// every profile with the same source keys and serial; the role is then
+	// assumed with that session (AWS caps such a role session at 1 hour).
+	MFAViaSession = "session"
+	// MFADirect: AssumeRole itself carries SerialNumber and TokenCode.
+	MFADirect = "direct"
+)
+
+// MFAPath says how a hop's MFA code is used and where codes come from.
+type MFAPath struct {
+	Via    string `json:"via,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Process is a command that prints the code (mfa_process); empty means
+	// the terminal prompt.
+	Process Setting `json:"process,omitempty"`
 }
 
 // Plan is everything rolehop will do to produce the final credentials.
 type Plan struct {
-	Profile     Setting  `json:"profile,omitempty"`
-	Source      Source   `json:"source"`
-	Hops        []Hop    `json:"hops"`
-	Region      Setting  `json:"region,omitempty"`
-	STSRegion   string   `json:"sts_region"`
-	STSEndpoint Setting  `json:"sts_endpoint,omitempty"`
-	Warnings    []string `json:"warnings,omitempty"` // printed on stderr by every command
-	Notes       []string `json:"notes,omitempty"`    // shown by explain only
+	Profile     Setting `json:"profile,omitempty"`
+	Source      Source  `json:"source"`
+	Hops        []Hop   `json:"hops"`
+	Region      Setting `json:"region,omitempty"`
+	STSRegion   string  `json:"sts_region"`
+	STSEndpoint Setting `json:"sts_endpoint,omitempty"`
+	// MFASessionSeconds is the lifetime asked of GetSessionToken for
+	// MFAViaSession hops.
+	MFASessionSeconds int      `json:"mfa_session_seconds,omitempty"`
+	Warnings          []string `json:"warnings,omitempty"` // printed on stderr by every command
+	Notes             []string `json:"notes,omitempty"`    // shown by explain only
 }

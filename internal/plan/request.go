@@ -41,6 +41,9 @@ type Request struct {
 	// Region is --region.
 	Region string
 
+	// MFAProcess is --mfa-process: a command that prints the MFA code.
+	MFAProcess string
+
 	// Getenv reads the environment (os.Getenv in production).
 	Getenv func(string) string
 

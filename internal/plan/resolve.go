@@ -17,6 +17,7 @@ type rawHop struct {
 	roleARN, sessionName, duration          Setting
 	externalID, serial, policy, sourceIdent Setting
 	policyARNs, tags, transitive            Setting
+	mfaProcess                              Setting
 }
 
 type resolver struct {
@@ -388,6 +389,7 @@ func (r *resolver) profileHop(p *awsconfig.Profile) rawHop {
 		policyARNs:  get("policy_arns"),
 		tags:        get("session_tags"),
 		transitive:  get("transitive_session_tags"),
+		mfaProcess:  get("mfa_process"),
 	}
 }
 

@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // MFA asks for the code of serial on the controlling terminal. It fails
@@ -69,4 +71,26 @@ func openTTY() (in io.Reader, out io.Writer, closeFn func(), err error) {
 		return nil, nil, nil, err
 	}
 	return tty, tty, func() { tty.Close() }, nil
+}
+
+// FromProcess runs command (an mfa_process, through the shell as Go's
+// credential_process does) and returns the first line it prints: the MFA
+// code. Its stderr goes to stderr, so a tool like `ykman oath accounts code`
+// can ask for a touch. It gives up after 2 minutes.
+func FromProcess(ctx context.Context, command string, stderr io.Writer) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	var cmd *exec.Cmd
+	if runtime.GOOS == "windows" {
+		cmd = exec.CommandContext(ctx, "cmd.exe", "/C", command)
+	} else {
+		cmd = exec.CommandContext(ctx, "sh", "-c", command)
+	}
+	cmd.Stderr = stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("mfa_process %q failed: %v", command, err)
+	}
+	line, _, _ := strings.Cut(string(out), "\n")
+	return strings.TrimSpace(line), nil
 }

@@ -1,0 +1,217 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// counting hands out new credentials valid for ttl on every call.
+type counting struct {
+	calls atomic.Int32
+	ttl   time.Duration
+	err   error
+	delay time.Duration
+}
+
+func (c *counting) Retrieve(context.Context) (aws.Credentials, error) {
+	n := c.calls.Add(1)
+	time.Sleep(c.delay)
+	if c.err != nil {
+		return aws.Credentials{}, c.err
+	}
+	return aws.Credentials{AccessKeyID: "ASIA" + string(rune('A'+n)), SecretAccessKey: "s", SessionToken: "t",
+		CanExpire: true, Expires: time.Now().Add(c.ttl).Truncate(time.Second)}, nil
+}
+
+func TestProviderReusesFreshEntries(t *testing.T) {
+	store := Open(t.TempDir())
+	next := &counting{ttl: time.Hour}
+	p := &Provider{Store: store, Key: "k1", Meta: Meta{Kind: KindAssumeRole, RoleARN: "arn:r"}, MinTTL: 5 * time.Minute, Next: next}
+	a, err := p.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.calls.Load() != 1 || a.AccessKeyID != b.AccessKeyID || !a.Expires.Equal(b.Expires) {
+		t.Fatalf("calls %d, %v vs %v", next.calls.Load(), a, b)
+	}
+	// Another Store on the same directory (another process) sees it too.
+	c, _ := (&Provider{Store: Open(store.Dir()), Key: "k1", MinTTL: 5 * time.Minute, Next: next}).Retrieve(context.Background())
+	if c.AccessKeyID != a.AccessKeyID || next.calls.Load() != 1 {
+		t.Errorf("second store: %v, calls %d", c, next.calls.Load())
+	}
+	// Files are private.
+	dirInfo, _ := os.Stat(store.Dir())
+	fileInfo, _ := os.Stat(filepath.Join(store.Dir(), "k1.json"))
+	if dirInfo.Mode().Perm() != 0o700 || fileInfo.Mode().Perm() != 0o600 {
+		t.Errorf("modes: dir %v, file %v", dirInfo.Mode().Perm(), fileInfo.Mode().Perm())
+	}
+}
+
+func TestProviderMinTTL(t *testing.T) {
+	store := Open(t.TempDir())
+	next := &counting{ttl: 4 * time.Minute}
+	p := &Provider{Store: store, Key: "k", MinTTL: 5 * time.Minute, Next: next}
+	for i := 0; i < 2; i++ {
+		if _, err := p.Retrieve(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if next.calls.Load() != 2 {
+		t.Errorf("credentials with less than min-ttl left were reused: %d calls", next.calls.Load())
+	}
+	p.MinTTL = time.Minute
+	if _, err := p.Retrieve(context.Background()); err != nil || next.calls.Load() != 2 {
+		t.Errorf("with min-ttl 1m: calls %d, %v", next.calls.Load(), err)
+	}
+	// A clock past the expiry makes the entry stale.
+	late := Open(store.Dir(), WithClock(func() time.Time { return time.Now().Add(time.Hour) }))
+	if _, err := (&Provider{Store: late, Key: "k", MinTTL: time.Minute, Next: next}).Retrieve(context.Background()); err != nil || next.calls.Load() != 3 {
+		t.Errorf("expired entry reused: calls %d, %v", next.calls.Load(), err)
+	}
+}
+
+func TestProviderStoresNothingOnFailure(t *testing.T) {
+	store := Open(t.TempDir())
+	boom := errors.New("Throttling: Rate exceeded")
+	p := &Provider{Store: store, Key: "k", MinTTL: time.Minute, Next: &counting{ttl: time.Hour, err: boom}}
+	if _, err := p.Retrieve(context.Background()); !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, ok := store.Get("k"); ok {
+		t.Error("a failed call left an entry")
+	}
+}
+
+func TestTornOrForeignEntryIsAMiss(t *testing.T) {
+	store := Open(t.TempDir())
+	if err := os.MkdirAll(store.Dir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{"torn": `{"version":1,"credentials":{"AccessKeyId":"A`, "foreign": `{"version":9}`, "empty": ``} {
+		if err := os.WriteFile(filepath.Join(store.Dir(), name+".json"), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := store.Get(name); ok {
+			t.Errorf("%s entry was read as valid", name)
+		}
+	}
+	if l, err := store.List(); err != nil || len(l) != 0 {
+		t.Errorf("List = %v, %v", l, err)
+	}
+}
+
+func TestSingleFlightInProcess(t *testing.T) {
+	dir := t.TempDir()
+	next := &counting{ttl: time.Hour, delay: 50 * time.Millisecond}
+	var wg sync.WaitGroup
+	keys := make([]string, 20)
+	for i := range keys {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			// Each goroutine has its own Store, like separate processes.
+			c, err := (&Provider{Store: Open(dir), Key: "k", MinTTL: time.Minute, Next: next}).Retrieve(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			keys[i] = c.AccessKeyID
+		}(i)
+	}
+	wg.Wait()
+	if next.calls.Load() != 1 {
+		t.Errorf("%d calls for 20 concurrent cold retrievals, want 1", next.calls.Load())
+	}
+	for _, k := range keys {
+		if k != keys[0] {
+			t.Fatalf("different credentials handed out: %q", keys)
+		}
+	}
+}
+
+func TestLockTimeoutIsClear(t *testing.T) {
+	dir := t.TempDir()
+	slow := &counting{ttl: time.Hour, delay: 2 * time.Second}
+	go func() { _, _ = (&Provider{Store: Open(dir), Key: "k", Next: slow}).Retrieve(context.Background()) }()
+	for slow.calls.Load() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	waited := false
+	store := Open(dir, WithLockTimeout(100*time.Millisecond), WithWaitNotice(func(Meta) { waited = true }))
+	_, err := (&Provider{Store: store, Key: "k", Meta: Meta{RoleARN: "arn:aws:iam::1:role/r"}, Next: slow}).Retrieve(context.Background())
+	if err == nil || !waited || !contains(err.Error(), "timed out", "arn:aws:iam::1:role/r", "--no-cache") {
+		t.Errorf("err = %v, waited %v", err, waited)
+	}
+}
+
+func TestKeyIsStableAndSensitive(t *testing.T) {
+	type params struct {
+		Role, Session string
+		Duration      int
+	}
+	base := params{"arn:r", "s", 3600}
+	if Key(base) != Key(params{"arn:r", "s", 3600}) {
+		t.Error("identical params give different keys")
+	}
+	for _, p := range []params{{"arn:x", "s", 3600}, {"arn:r", "t", 3600}, {"arn:r", "s", 900}} {
+		if Key(p) == Key(base) {
+			t.Errorf("%+v shares the key of %+v", p, base)
+		}
+	}
+}
+
+func TestMemoRefreshesBeforeMinTTL(t *testing.T) {
+	next := &counting{ttl: time.Hour}
+	now := time.Now()
+	m := &Memo{Next: next, MinTTL: 5 * time.Minute, Now: func() time.Time { return now }}
+	a, _ := m.Retrieve(context.Background())
+	b, _ := m.Retrieve(context.Background())
+	if next.calls.Load() != 1 || a != b {
+		t.Fatalf("calls %d", next.calls.Load())
+	}
+	now = now.Add(56 * time.Minute)
+	c, _ := m.Retrieve(context.Background())
+	if next.calls.Load() != 2 || c.AccessKeyID == a.AccessKeyID {
+		t.Errorf("not refreshed with 4 minutes left: calls %d", next.calls.Load())
+	}
+	if c.Expires.Before(time.Now().Add(59 * time.Minute)) {
+		t.Errorf("expiry was shifted: %v", c.Expires)
+	}
+}
+
+func TestDirPrecedence(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"ROLEHOP_CACHE_DIR": "/a", "XDG_CACHE_HOME": "/b", "HOME": "/h"}, "/a"},
+		{map[string]string{"XDG_CACHE_HOME": "/b", "HOME": "/h"}, "/b/rolehop"},
+		{map[string]string{"HOME": "/h"}, "/h/.cache/rolehop"},
+	} {
+		got, err := Dir(func(k string) string { return tc.env[k] })
+		if err != nil || got != filepath.FromSlash(tc.want) {
+			t.Errorf("Dir(%v) = %q, %v; want %q", tc.env, got, err, tc.want)
+		}
+	}
+}
+
+func contains(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}
