@@ -41,6 +41,10 @@ type Options struct {
 	// MinTTL is the validity a cached or in-process credential must still
 	// have to be used; 0 means DefaultMinTTL.
 	MinTTL time.Duration
+	// FinalMinTTL, when larger than MinTTL, applies to the last step only:
+	// it forces credentials newer than a known set (write --watch) without
+	// renewing the steps before it (an MFA session, say).
+	FinalMinTTL time.Duration
 }
 
 // DefaultHTTPClient bounds how long an unreachable endpoint can stall a run.
@@ -79,7 +83,12 @@ func Build(p *plan.Plan, opts Options) (aws.CredentialsProvider, error) {
 		return nil, err
 	}
 	var prov aws.CredentialsProvider = &cache.Memo{Next: src, MinTTL: opts.MinTTL}
-	for _, st := range Steps(p) {
+	steps := Steps(p)
+	for i, st := range steps {
+		minTTL := opts.MinTTL
+		if i == len(steps)-1 && opts.FinalMinTTL > minTTL {
+			minTTL = opts.FinalMinTTL
+		}
 		var next aws.CredentialsProvider
 		switch st.Meta.Kind {
 		case cache.KindProcess:
@@ -96,9 +105,9 @@ func Build(p *plan.Plan, opts Options) (aws.CredentialsProvider, error) {
 			next = hop.New(h, st.Hop, prov, hopOptions(p, h, opts))
 		}
 		if opts.Store != nil {
-			next = &cache.Provider{Store: opts.Store, Key: st.Key, Meta: st.Meta, MinTTL: opts.MinTTL, Next: next}
+			next = &cache.Provider{Store: opts.Store, Key: st.Key, Meta: st.Meta, MinTTL: minTTL, Next: next}
 		}
-		prov = &cache.Memo{Next: next, MinTTL: opts.MinTTL}
+		prov = &cache.Memo{Next: next, MinTTL: minTTL}
 	}
 	return prov, nil
 }

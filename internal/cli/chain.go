@@ -122,7 +122,7 @@ func (o *chainOptions) credentials(ctx context.Context, sys IO, profileArg strin
 	for i, h := range p.Hops {
 		o.debugf(sys, "hop %d: %s session=%q duration=%ds", i+1, h.RoleARN.Value, h.SessionName.Value, h.DurationSeconds)
 	}
-	prov, err := o.build(sys, p)
+	prov, err := o.build(sys, p, 0)
 	if err != nil {
 		return nil, aws.Credentials{}, err
 	}
@@ -138,9 +138,10 @@ func (o *chainOptions) credentials(ctx context.Context, sys IO, profileArg strin
 	return p, creds, nil
 }
 
-// build makes the chain's provider with the shared cache (unless --no-cache).
-func (o *chainOptions) build(sys IO, p *plan.Plan) (aws.CredentialsProvider, error) {
-	opts := chain.Options{Stderr: sys.Err, MinTTL: o.minTTL}
+// build makes the chain's provider with the shared cache (unless
+// --no-cache). finalMinTTL > 0 raises the last step's min-ttl (write --watch).
+func (o *chainOptions) build(sys IO, p *plan.Plan, finalMinTTL time.Duration) (aws.CredentialsProvider, error) {
+	opts := chain.Options{Stderr: sys.Err, MinTTL: o.minTTL, FinalMinTTL: finalMinTTL}
 	if sys.HasTerminal {
 		opts.Prompt = prompt.MFA
 	}

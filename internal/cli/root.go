@@ -108,6 +108,7 @@ credential_process JSON. It reads ~/.aws/config and ~/.aws/credentials like the 
 		newWhoamiCmd(sys),
 		newExplainCmd(sys),
 		newCacheCmd(sys),
+		newWriteCmd(sys),
 	)
 	return root
 }
