@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/rolehop/rolehop/internal/awsconfig"
 )
@@ -60,8 +61,40 @@ func FuzzResolve(f *testing.F) {
 			if h.DurationSeconds < 900 || h.DurationSeconds > 43200 || (h.Chained && h.DurationSeconds > ChainedMaxSeconds) {
 				t.Errorf("hop %d: duration %d (chained %v)", i+1, h.DurationSeconds, h.Chained)
 			}
-			if !roleARNPattern.MatchString(h.RoleARN.Value) {
+			if !validRoleARN(h.RoleARN.Value) {
 				t.Errorf("hop %d: invalid role ARN %q accepted", i+1, h.RoleARN.Value)
+			}
+		}
+	})
+}
+
+// The STS/IAM patterns as regular expressions: the specification the
+// hand-written checks in charset.go must match exactly.
+var (
+	specRoleARN   = regexp.MustCompile(`^arn:aws[a-z-]{0,20}:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
+	specPolicyARN = regexp.MustCompile(`^arn:aws[a-z-]{0,20}:iam::(\d{12}|aws):policy/[\w+=,.@/-]{1,512}$`)
+	specTagKey    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
+	specSerial    = regexp.MustCompile(`^[\w+=/:,.@-]{9,256}$`)
+	specSession   = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+)
+
+func FuzzValidatorsMatchTheirPatterns(f *testing.F) {
+	for _, s := range []string{roleProd, "arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws-cn:iam::123456789012:role/a/b", "team", "arn:aws:iam::111111111111:mfa/x", "ab", "é", "a b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for name, pair := range map[string]struct {
+			got  bool
+			spec *regexp.Regexp
+		}{
+			"role ARN":     {validRoleARN(s), specRoleARN},
+			"policy ARN":   {validPolicyARN(s), specPolicyARN},
+			"tag key":      {validTagKey(s), specTagKey},
+			"serial":       {allOf(s, 9, 256, serialRune), specSerial},
+			"session name": {allOf(s, 2, 64, sessionNameRune), specSession},
+		} {
+			if utf8.ValidString(s) && pair.got != pair.spec.MatchString(s) {
+				t.Errorf("%s %q: check says %v, pattern says %v", name, s, pair.got, !pair.got)
 			}
 		}
 	})

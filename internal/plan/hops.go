@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -29,17 +28,6 @@ const (
 	MFASessionSeconds = 43200
 )
 
-var (
-	roleARNPattern      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
-	policyARNPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\w+=,.@/-]{1,512}$`)
-	externalIDPattern   = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
-	serialPattern       = regexp.MustCompile(`^[\w+=/:,.@-]{9,256}$`)
-	sessionNameChar     = regexp.MustCompile(`[\w+=,.@-]`)
-	sourceIdentityRegex = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-	tokenCodePattern    = regexp.MustCompile(`^\d{6}$`)
-	tagKeyPattern       = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
-)
-
 // finishHops validates every hop, fills in defaults and applies the
 // role-chaining cap.
 func (r *resolver) finishHops(raws []rawHop) error {
@@ -49,7 +37,7 @@ func (r *resolver) finishHops(raws []rawHop) error {
 		last := i == len(raws)-1
 		h := Hop{Profile: raw.profile, RoleARN: raw.roleARN}
 		label := hopLabel(i, raw)
-		if !roleARNPattern.MatchString(h.RoleARN.Value) {
+		if !validRoleARN(h.RoleARN.Value) {
 			return errorf("%s: invalid role ARN %q (%s): expected arn:aws:iam::123456789012:role/NAME", label, h.RoleARN.Value, h.RoleARN.From)
 		}
 		_, known := r.plan.Source.Temporary()
@@ -71,7 +59,7 @@ func (r *resolver) finishHops(raws []rawHop) error {
 		}
 		h.ExternalID, h.SerialNumber, h.SourceIdentity = raw.externalID, raw.serial, raw.sourceIdent
 		if last && r.req.Flags.TokenCode != "" {
-			if !tokenCodePattern.MatchString(r.req.Flags.TokenCode) {
+			if !isDigits(r.req.Flags.TokenCode, 6) {
 				return errorf("--token-code must be exactly 6 digits (the code your MFA device shows now)")
 			}
 			if !h.SerialNumber.IsSet() {
@@ -163,7 +151,7 @@ func SanitizeSessionName(name string) (string, error) {
 	var b strings.Builder
 	valid := 0
 	for _, c := range name {
-		if c < utf8.RuneSelf && sessionNameChar.MatchString(string(c)) {
+		if sessionNameRune(c) {
 			b.WriteRune(c)
 			valid++
 		} else {
@@ -199,13 +187,13 @@ func (r *resolver) duration(h *Hop, raw rawHop, label string) error {
 }
 
 func validateOptional(raw rawHop, label string) error {
-	if v := raw.externalID; v.IsSet() && (len(v.Value) < 2 || len(v.Value) > 1224 || !externalIDPattern.MatchString(v.Value)) {
+	if v := raw.externalID; v.IsSet() && !allOf(v.Value, 2, 1224, externalIDRune) {
 		return errorf("%s: external id %q (%s) must be 2 to 1224 characters of letters, digits and + = , . @ : / -", label, v.Value, v.From)
 	}
-	if v := raw.serial; v.IsSet() && !serialPattern.MatchString(v.Value) {
+	if v := raw.serial; v.IsSet() && !allOf(v.Value, 9, 256, serialRune) {
 		return errorf("%s: MFA serial %q (%s) must be an MFA device ARN (arn:aws:iam::123456789012:mfa/NAME) or a hardware serial", label, v.Value, v.From)
 	}
-	if v := raw.sourceIdent; v.IsSet() && (!sourceIdentityRegex.MatchString(v.Value) || strings.HasPrefix(strings.ToLower(v.Value), "aws:")) {
+	if v := raw.sourceIdent; v.IsSet() && (!allOf(v.Value, 2, 64, sessionNameRune) || strings.HasPrefix(strings.ToLower(v.Value), "aws:")) {
 		return errorf("%s: source identity %q (%s) must be 2 to 64 characters of letters, digits and + = , . @ _ - and not start with \"aws:\"", label, v.Value, v.From)
 	}
 	return nil
@@ -244,7 +232,7 @@ func policyARNs(s Setting, label string) ([]string, error) {
 		return nil, errorf("%s: %d policy ARNs (%s); STS allows at most %d", label, len(arns), s.From, maxPolicyARNs)
 	}
 	for _, a := range arns {
-		if !policyARNPattern.MatchString(a) {
+		if !validPolicyARN(a) {
 			return nil, errorf("%s: invalid policy ARN %q (%s): expected arn:aws:iam::ACCOUNT:policy/NAME", label, a, s.From)
 		}
 	}
@@ -258,7 +246,7 @@ func parseTags(s Setting, label string) ([]Tag, error) {
 	for _, item := range splitList(s.Value) {
 		k, v, ok := strings.Cut(item, "=")
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if !ok || !tagKeyPattern.MatchString(k) {
+		if !ok || !validTagKey(k) {
 			return nil, errorf("%s: session tag %q (%s) must look like Key=Value (key: 1 to 128 letters, digits, spaces and _ . : / = + - @)", label, item, s.From)
 		}
 		if utf8.RuneCountInString(v) > 256 {
