@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks rolehop against the shell glue it replaces, on a private
 # moto_server: the time to obtain credentials for a 2-hop cross-account chain
-# (ci-user → dev → prod). Prints mean wall time per run and ratios; these
+# (ci-user → dev → prod), cold: rolehop runs with --no-cache, so every run
+# makes both AssumeRole calls. Prints mean wall time per run and ratios; these
 # machines are shared, so read the figures as rough. Usage: bench/run.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,12 +44,12 @@ cli_chain() { rm -rf "$HOME/.aws/cli/cache"; aws sts get-caller-identity --profi
 
 glue_n=$(( n / 4 > 2 ? n / 4 : 2 ))
 echo "2-hop chain on moto_server, mean of N runs (machine: $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
-rh=$(mean_ms "$n" "$demo/rolehop" credential-process prod)
-rx=$(mean_ms "$n" "$demo/rolehop" exec prod -- true)
+rh=$(mean_ms "$n" "$demo/rolehop" credential-process prod --no-cache)
+rx=$(mean_ms "$n" "$demo/rolehop" exec prod --no-cache -- true)
 gl=$(mean_ms "$glue_n" glue)
 cc=$(mean_ms "$glue_n" cli_chain)
-printf '%-58s %6s ms  (N=%d)\n' "rolehop credential-process prod" "$rh" "$n"
-printf '%-58s %6s ms  (N=%d)\n' "rolehop exec prod -- true" "$rx" "$n"
+printf '%-58s %6s ms  (N=%d)\n' "rolehop credential-process prod --no-cache" "$rh" "$n"
+printf '%-58s %6s ms  (N=%d)\n' "rolehop exec prod --no-cache -- true" "$rx" "$n"
 printf '%-58s %6s ms  (N=%d)\n' "shell glue: 2x aws sts assume-role" "$gl" "$glue_n"
 printf '%-58s %6s ms  (N=%d)\n' "aws sts get-caller-identity --profile prod (no CLI cache)" "$cc" "$glue_n"
 awk -v a="$gl" -v b="$rh" -v c="$cc" 'BEGIN { if (b > 0) printf "ratio: glue / rolehop = %.1fx, aws CLI chain / rolehop = %.1fx\n", a / b, c / b }'
