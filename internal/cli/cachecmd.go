@@ -115,20 +115,33 @@ func newCacheClearCmd(sys IO) *cobra.Command {
 				fmt.Fprintf(sys.Err, "rolehop: removed %d cached credential(s) from %s\n", n, store.Dir())
 				return nil
 			}
+			// The chain as resolved now, plus every entry made for this
+			// profile with other flags (another --role-session-name, say).
 			p, err := o.resolve(sys, firstArg(args))
 			if err != nil {
 				return err
 			}
-			n := 0
+			doomed := map[string]bool{}
 			for _, st := range chain.Steps(p) {
-				if _, ok := store.Get(st.Key); ok {
+				doomed[st.Key] = true
+			}
+			entries, err := store.List()
+			if err != nil {
+				return err
+			}
+			n := 0
+			for _, e := range entries {
+				if doomed[e.Key] || (name != "" && e.Meta.Profile == name) {
 					n++
+					doomed[e.Key] = true
 				}
-				if err := store.Delete(st.Key); err != nil {
+			}
+			for key := range doomed {
+				if err := store.Delete(key); err != nil {
 					return err
 				}
 			}
-			fmt.Fprintf(sys.Err, "rolehop: removed %d cached credential(s) of this chain\n", n)
+			fmt.Fprintf(sys.Err, "rolehop: removed %d cached credential(s) of this chain and profile\n", n)
 			return nil
 		},
 	}

@@ -304,6 +304,8 @@ func (r *resolver) mfaPath(h Hop, i int, raw rawHop) MFAPath {
 	}
 	temporary, known := r.plan.Source.Temporary()
 	switch {
+	case h.SerialNumber.From == "--serial-number":
+		m.Reason = "--serial-number was given: AssumeRole carries the code, as with aws sts assume-role (set mfa_serial in a profile to share one MFA session)"
 	case i > 0:
 		m.Reason = "the caller is a role session, which cannot call GetSessionToken: AssumeRole carries the code"
 	case !known || temporary:

@@ -19,4 +19,5 @@
 //	                  when CI=true); tests that need the binary are skipped
 //	E2E_ROLEHOP_BIN   use this prebuilt binary instead of building one
 //	E2E_KEEP=1        keep the temporary directory (binary, moto log)
+//	E2E_SLOW=1        also run the slow tests (the 60 s cache lock timeout)
 package e2e

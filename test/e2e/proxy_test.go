@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -13,9 +14,11 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Call is one AWS query-protocol request (STS or IAM) seen by the recording
@@ -127,7 +130,20 @@ type Proxy struct {
 	mu         sync.Mutex
 	calls      []Call
 	injections []*injection
+	arrived    map[string]int
+	delays     []*delay
+	rewrites   map[string]func(string) string
 }
+
+// delay holds back the next remaining requests of one action.
+type delay struct {
+	action    string
+	remaining int
+	d         time.Duration
+}
+
+// actionKey carries a request's Action to ModifyResponse.
+type actionKey struct{}
 
 var credentialRe = regexp.MustCompile(`Credential=([^/,\s]+)/[^/]*/[^/]*/([^/]*)/`)
 
@@ -147,7 +163,8 @@ func newProxy(t testing.TB, target string) *Proxy {
 			// verify at moto.
 			pr.Out.Host = pr.In.Host
 		},
-		ErrorLog: nil,
+		ModifyResponse: p.modifyResponse,
+		ErrorLog:       nil,
 	}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
 	p.URL = p.srv.URL
@@ -178,6 +195,16 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		p.rp.ServeHTTP(w, r)
 		return
 	}
+	if d := p.arrive(call.Action); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			// The client went away (killed) while held back: nothing
+			// reaches moto and nothing is recorded (Arrived counts it).
+			return
+		}
+	}
+	r = r.WithContext(context.WithValue(r.Context(), actionKey{}, call.Action))
 
 	if inj := p.takeInjection(call.Action); inj != nil {
 		w.Header().Set("Content-Type", inj.contentType)
@@ -210,6 +237,123 @@ func (p *Proxy) takeInjection(action string) *injection {
 			return inj
 		}
 	}
+	return nil
+}
+
+// arrive counts a request of action as arrived and returns how long to hold
+// it back (0 = not at all).
+func (p *Proxy) arrive(action string) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.arrived == nil {
+		p.arrived = map[string]int{}
+	}
+	p.arrived[action]++
+	for _, d := range p.delays {
+		if d.action == action && d.remaining > 0 {
+			d.remaining--
+			return d.d
+		}
+	}
+	return 0
+}
+
+// Arrived is how many requests of action ("" = all) have reached the proxy,
+// finished or not. Calls lists only the finished ones.
+func (p *Proxy) Arrived(action string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if action != "" {
+		return p.arrived[action]
+	}
+	n := 0
+	for _, c := range p.arrived {
+		n += c
+	}
+	return n
+}
+
+// WaitArrived waits until at least n requests of action have reached the
+// proxy, and fails the test after timeout.
+func (p *Proxy) WaitArrived(t testing.TB, action string, n int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for p.Arrived(action) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("proxy: %d %s requests arrived within %s, want %d", p.Arrived(action), action, timeout, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Delay holds the next n requests of action for d before forwarding them
+// to moto. A held request whose client disconnects (for example because it
+// was killed) is dropped: it never reaches moto and is not recorded.
+func (p *Proxy) Delay(action string, n int, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.delays = append(p.delays, &delay{action: action, remaining: n, d: d})
+}
+
+// RewriteResponses passes every later successful (HTTP 200) moto response
+// to action through fn before the client sees it (and before it is
+// recorded). A nil fn removes the hook.
+func (p *Proxy) RewriteResponses(action string, fn func(body string) string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.rewrites == nil {
+		p.rewrites = map[string]func(string) string{}
+	}
+	if fn == nil {
+		delete(p.rewrites, action)
+		return
+	}
+	p.rewrites[action] = fn
+}
+
+var expirationRe = regexp.MustCompile(`<Expiration>[^<]*</Expiration>`)
+
+// SetExpiration rewrites the Expiration of every later successful response
+// to action (AssumeRole, GetSessionToken, …) to the time of the response
+// plus ttl, so a test can hand out short-lived credentials.
+func (p *Proxy) SetExpiration(action string, ttl time.Duration) {
+	p.RewriteResponses(action, func(body string) string {
+		exp := time.Now().Add(ttl).UTC().Format("2006-01-02T15:04:05.000000Z")
+		return expirationRe.ReplaceAllString(body, "<Expiration>"+exp+"</Expiration>")
+	})
+}
+
+// modifyResponse applies a RewriteResponses hook to a response from moto.
+func (p *Proxy) modifyResponse(resp *http.Response) error {
+	action, _ := resp.Request.Context().Value(actionKey{}).(string)
+	if action == "" || resp.StatusCode != http.StatusOK {
+		return nil
+	}
+	p.mu.Lock()
+	fn := p.rewrites[action]
+	p.mu.Unlock()
+	if fn == nil {
+		return nil
+	}
+	raw, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return err
+		}
+		if raw, err = io.ReadAll(zr); err != nil {
+			return err
+		}
+		resp.Header.Del("Content-Encoding")
+	}
+	out := []byte(fn(string(raw)))
+	resp.Body = io.NopCloser(bytes.NewReader(out))
+	resp.ContentLength = int64(len(out))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(out)))
 	return nil
 }
 
