@@ -15,11 +15,12 @@ import (
 // WriteFileAtomic replaces path with data: it writes a temp file in the same
 // directory, syncs it, gives it perm (or the mode of the file it replaces
 // when keepMode is true and the file exists), and renames it over path. A
-// symlink at path is followed, so the link itself is kept.
+// symlink at path is followed, so the link itself is kept (a dangling link's
+// target is created). Stale temp files of killed writers are then removed
+// (see CleanTemps).
 func WriteFileAtomic(path string, data []byte, perm fs.FileMode, keepMode bool) error {
-	if target, err := filepath.EvalSymlinks(path); err == nil {
-		path = target
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	path, err := followLinks(path)
+	if err != nil {
 		return err
 	}
 	if keepMode {
@@ -56,7 +57,46 @@ func WriteFileAtomic(path string, data []byte, perm fs.FileMode, keepMode bool) 
 		return fmt.Errorf("replace %s: %w", path, err)
 	}
 	ok = true
+	CleanTemps(path) // best effort: temp files of writers that were killed
 	return nil
+}
+
+// followLinks returns the file that path names once symlinks are followed,
+// including a dangling link (whose target does not exist yet: it is
+// created, and the link kept).
+func followLinks(path string) (string, error) {
+	target, err := filepath.EvalSymlinks(path)
+	if err == nil {
+		return target, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	for range 255 {
+		st, err := os.Lstat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return path, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if st.Mode()&fs.ModeSymlink == 0 {
+			return path, nil
+		}
+		link, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(link) {
+			dir, err := filepath.EvalSymlinks(filepath.Dir(path))
+			if err != nil {
+				return "", err
+			}
+			link = filepath.Join(dir, link)
+		}
+		path = link
+	}
+	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
 }
 
 // MkdirPrivate creates dir (and parents) with mode 0700 and tightens an

@@ -1,0 +1,91 @@
+package fsutil
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestLockExcludesInProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	l, err := Acquire(context.Background(), path, time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waits := 0
+	start := time.Now()
+	_, err = Acquire(context.Background(), path, 100*time.Millisecond, func() { waits++ })
+	if !errors.Is(err, ErrLockTimeout) {
+		t.Fatalf("second Acquire: %v, want ErrLockTimeout", err)
+	}
+	if d := time.Since(start); d < 100*time.Millisecond || d > 2*time.Second {
+		t.Errorf("second Acquire gave up after %s, want about 100ms", d)
+	}
+	if waits != 1 {
+		t.Errorf("onWait called %d times, want 1", waits)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	if _, err := Acquire(ctx, path, time.Minute, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Acquire with a cancelled context: %v, want context.Canceled", err)
+	}
+
+	if err := l.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Release(); err != nil {
+		t.Fatalf("second Release: %v", err)
+	}
+	l2, err := Acquire(context.Background(), path, 100*time.Millisecond, func() { t.Error("onWait called for a free lock") })
+	if err != nil {
+		t.Fatalf("Acquire after Release: %v", err)
+	}
+	l2.Release()
+}
+
+// TestLockExcludesProcess: a lock held by another process makes Acquire time
+// out, and killing the holder (SIGKILL on unix, TerminateProcess on
+// Windows) frees it at once.
+func TestLockExcludesProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	cmd, _, line := startHelper(t, "lock", path)
+	if line != "locked" {
+		t.Fatalf("helper said %q", line)
+	}
+	_, err := Acquire(context.Background(), path, 150*time.Millisecond, nil)
+	if !errors.Is(err, ErrLockTimeout) {
+		t.Fatalf("Acquire while another process holds the lock: %v, want ErrLockTimeout", err)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	start := time.Now()
+	l, err := Acquire(context.Background(), path, 2*time.Second, nil)
+	if err != nil {
+		t.Fatalf("Acquire after the holder was killed: %v", err)
+	}
+	defer l.Release()
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Acquire after the kill took %s", d)
+	}
+}
+
+// TestLockReleasedOnExit: a holder that releases and exits normally frees the
+// lock too.
+func TestLockReleasedOnExit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	cmd, stdin, _ := startHelper(t, "lock", path)
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("helper: %v", err)
+	}
+	l, err := Acquire(context.Background(), path, time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Release()
+}
