@@ -12,6 +12,7 @@ import (
 
 func newExecCmd(sys IO) *cobra.Command {
 	var o chainOptions
+	var server bool
 	_, complete := oneProfileArg(sys)
 	cmd := &cobra.Command{
 		Use:   "exec [PROFILE] [flags] -- CMD [ARGS...]",
@@ -20,9 +21,14 @@ func newExecCmd(sys IO) *cobra.Command {
 AWS_CREDENTIAL_EXPIRATION and, when a region is known, AWS_REGION/AWS_DEFAULT_REGION.
 Variables that would override them in the child (AWS_PROFILE, AWS_SECURITY_TOKEN,
 container and web-identity variables) are removed. Signals are forwarded, and rolehop
-exits with the child's exit code (128+N when the child is killed by signal N).`,
+exits with the child's exit code (128+N when the child is killed by signal N).
+
+With --server the child gets no keys: rolehop serves the credentials on a random loopback
+port with a fresh token (AWS_CONTAINER_CREDENTIALS_FULL_URI + AWS_CONTAINER_AUTHORIZATION_TOKEN),
+refreshing them in the background until the child exits — for jobs that outlive one session.`,
 		Example: `  rolehop exec prod -- aws sts get-caller-identity
   AWS_ROLE_ARN=arn:aws:iam::222222222222:role/terraform rolehop exec -u -- terraform plan
+  rolehop exec --server prod -- terraform apply
   rolehop exec --role-arn arn:aws:iam::111111111111:role/dev --role-arn arn:aws:iam::222222222222:role/prod -- ./deploy.sh`,
 		ValidArgsFunction: complete,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -47,12 +53,23 @@ exits with the child's exit code (128+N when the child is killed by signal N).`,
 			// Ctrl-C while credentials are being fetched stops rolehop; once
 			// the child runs, signals are forwarded to it instead.
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
-			p, creds, err := o.credentials(ctx, sys, profile)
-			stop()
-			if err != nil {
-				return err
+			var env []string
+			if server {
+				url, token, p, stopServer, err := o.serveForChild(ctx, sys, profile)
+				stop()
+				if err != nil {
+					return err
+				}
+				defer stopServer()
+				env = sink.ServerChildEnv(sys.Environ(), url, token, p.Region.Value)
+			} else {
+				p, creds, err := o.credentials(ctx, sys, profile)
+				stop()
+				if err != nil {
+					return err
+				}
+				env = sink.ChildEnv(sys.Environ(), creds, p.Region.Value)
 			}
-			env := sink.ChildEnv(sys.Environ(), creds, p.Region.Value)
 			code, err := sink.Run(context.WithoutCancel(cmd.Context()), command, env, sink.Stdio{In: sys.In, Out: sys.Out, Err: sys.Err})
 			if err != nil {
 				return err
@@ -64,5 +81,6 @@ exits with the child's exit code (128+N when the child is killed by signal N).`,
 		},
 	}
 	addChainFlags(cmd, &o, sys)
+	cmd.Flags().BoolVar(&server, "server", false, "give the child a local credentials endpoint instead of keys: its SDK refreshes by itself, past the 1-hour chaining limit")
 	return cmd
 }

@@ -109,6 +109,7 @@ credential_process JSON. It reads ~/.aws/config and ~/.aws/credentials like the 
 		newExplainCmd(sys),
 		newCacheCmd(sys),
 		newWriteCmd(sys),
+		newServeCmd(sys),
 	)
 	return root
 }

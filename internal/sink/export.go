@@ -77,13 +77,27 @@ func WriteExport(w io.Writer, creds aws.Credentials, opts ExportOptions) error {
 		return writeGitHub(w, creds, opts)
 	}
 
-	vars := Vars(creds, opts.Region)
+	return writeLines(w, format, lf, exportUnsets(creds), Vars(creds, opts.Region))
+}
+
+// WriteContainerExport prints, in the shell format (sh, fish, powershell
+// or cmd), the lines that point a shell's AWS tools at a credentials
+// endpoint: unset ConflictingVars, then set ContainerVars.
+func WriteContainerExport(w io.Writer, format string, vars []Var) error {
+	lf, ok := lineFormatFor(format)
+	if !ok || format == "dotenv" {
+		return fmt.Errorf("unknown shell format %q (valid: sh, fish, powershell, cmd)", format)
+	}
+	return writeLines(w, format, lf, ConflictingVars(), vars)
+}
+
+func writeLines(w io.Writer, format string, lf lineFormat, unset []string, vars []Var) error {
 	if err := checkValues(format, vars, lf.check); err != nil {
 		return err
 	}
 	var buf bytes.Buffer
 	if lf.unset != nil {
-		lf.unset(&buf, exportUnsets(creds))
+		lf.unset(&buf, unset)
 	}
 	for _, v := range vars {
 		lf.set(&buf, v.Name, v.Value)

@@ -121,10 +121,46 @@ func ChildEnv(parent []string, creds aws.Credentials, region string) []string {
 }
 
 func childEnv(parent []string, creds aws.Credentials, region string, foldCase bool) []string {
-	vars := Vars(creds, region)
-	drop := OverridingVars()
-	drop = append(drop, envAccessKeyID, envSecretAccessKey, envSessionToken, envCredentialExpiry)
+	return replaceEnv(parent, Vars(creds, region), region != "", foldCase)
+}
+
+// ContainerVars are the variables that point an AWS SDK at a container
+// credentials endpoint: AWS_CONTAINER_CREDENTIALS_FULL_URI, then
+// AWS_CONTAINER_AUTHORIZATION_TOKEN (or _TOKEN_FILE when tokenFile is set),
+// then the region variables when region is not empty.
+func ContainerVars(url, token, tokenFile, region string) []Var {
+	vars := []Var{{"AWS_CONTAINER_CREDENTIALS_FULL_URI", url}}
+	if tokenFile != "" {
+		vars = append(vars, Var{"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tokenFile})
+	} else {
+		vars = append(vars, Var{"AWS_CONTAINER_AUTHORIZATION_TOKEN", token})
+	}
 	if region != "" {
+		vars = append(vars, Var{envRegion, region}, Var{envDefaultRegion, region})
+	}
+	return vars
+}
+
+// ServerChildEnv is ChildEnv for exec --server: the child gets no keys at
+// all, only ContainerVars, so its SDK fetches and refreshes credentials from
+// the endpoint by itself.
+func ServerChildEnv(parent []string, url, token, region string) []string {
+	return replaceEnv(parent, ContainerVars(url, token, "", region), region != "", runtime.GOOS == "windows")
+}
+
+// ConflictingVars are what an environment must not hold for the container
+// variables to take effect: credentials and everything that outranks the
+// container provider in the SDKs' chains (env keys, profiles, web
+// identity, the relative URI, a token file).
+func ConflictingVars() []string {
+	return append(OverridingVars(), envAccessKeyID, envSecretAccessKey, envSessionToken, envCredentialExpiry)
+}
+
+// replaceEnv returns parent without ConflictingVars (and without the region
+// variables when dropRegion), followed by vars.
+func replaceEnv(parent []string, vars []Var, dropRegion, foldCase bool) []string {
+	drop := ConflictingVars()
+	if dropRegion {
 		drop = append(drop, envRegion, envDefaultRegion)
 	}
 	out := make([]string, 0, len(parent)+len(vars))
