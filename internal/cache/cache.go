@@ -29,6 +29,7 @@ const (
 	KindAssumeRole = "assume-role"
 	KindMFASession = "mfa-session"
 	KindProcess    = "credential-process"
+	KindWebIdent   = "web-identity"
 )
 
 // DefaultLockTimeout bounds how long a process waits for another one that

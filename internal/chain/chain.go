@@ -34,6 +34,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// Prompt asks for MFA codes on a terminal; nil means there is none.
 	Prompt func(ctx context.Context, serial string) (string, error)
+	// Getenv reads the environment (GitHub OIDC variables); nil: os.Getenv.
+	Getenv func(string) string
 	// Stderr receives an mfa_process's stderr.
 	Stderr io.Writer
 	// Store is the on-disk cache; nil disables it (--no-cache).
@@ -78,7 +80,7 @@ func Build(p *plan.Plan, opts Options) (aws.CredentialsProvider, error) {
 	if opts.MinTTL == 0 {
 		opts.MinTTL = DefaultMinTTL
 	}
-	src, err := source.New(p.Source, source.Options{HTTPClient: opts.HTTPClient})
+	src, err := source.New(p.Source, source.Options{HTTPClient: opts.HTTPClient, STSRegion: p.STSRegion, STSEndpoint: p.STSEndpoint.Value, Getenv: opts.Getenv})
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +93,7 @@ func Build(p *plan.Plan, opts Options) (aws.CredentialsProvider, error) {
 		}
 		var next aws.CredentialsProvider
 		switch st.Meta.Kind {
-		case cache.KindProcess:
+		case cache.KindProcess, cache.KindWebIdent:
 			next = src
 		case cache.KindMFASession:
 			h := p.Hops[st.Hop]

@@ -19,6 +19,9 @@ type (
 	processKey struct {
 		Kind, Profile, Command string
 	}
+	webIdentityKey struct {
+		Kind, RoleARN, TokenFile, SessionName, Region, Endpoint string
+	}
 	mfaKey struct {
 		Kind, Source, Serial, Region, Endpoint string
 		Seconds                                int
@@ -43,9 +46,19 @@ type (
 func Steps(p *plan.Plan) []Step {
 	var steps []Step
 	prev := sourceIdentity(p.Source)
-	if p.Source.Kind == plan.SourceProcess {
+	switch p.Source.Kind {
+	case plan.SourceProcess:
 		prev = cache.Key(processKey{cache.KindProcess, p.Source.Profile, p.Source.Command})
 		steps = append(steps, Step{Key: prev, Hop: -1, Meta: cache.Meta{Kind: cache.KindProcess, Profile: p.Source.Profile}})
+	case plan.SourceWebIdent:
+		s := p.Source
+		prev = cache.Key(webIdentityKey{cache.KindWebIdent, s.WebIdentityRole.Value, s.WebIdentityTokenFile.Value, s.WebIdentitySessionName.Value, p.STSRegion, p.STSEndpoint.Value})
+		profile := s.Profile
+		if profile == "" {
+			profile = p.Profile.Value
+		}
+		steps = append(steps, Step{Key: prev, Hop: -1, Meta: cache.Meta{Kind: cache.KindWebIdent, Profile: profile,
+			RoleARN: s.WebIdentityRole.Value, SessionName: s.WebIdentitySessionName.Value, Source: s.Describe()}})
 	}
 	for i, h := range p.Hops {
 		profile := h.Profile

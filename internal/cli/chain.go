@@ -28,9 +28,10 @@ type chainOptions struct {
 	region   string
 	debug    bool
 
-	noCache    bool
-	minTTL     time.Duration
-	mfaProcess string
+	noCache     bool
+	minTTL      time.Duration
+	mfaProcess  string
+	webIdentity string
 }
 
 // addChainFlags registers the chain flags, named like `aws sts assume-role`.
@@ -51,6 +52,7 @@ func addChainFlags(cmd *cobra.Command, o *chainOptions, sys IO) {
 	f.BoolVarP(&o.username, "username-session", "u", false, "use the caller's IAM user name as the session name (for sts:RoleSessionName = ${aws:username})")
 	f.StringVar(&o.region, "region", "", "AWS region for STS and for the program (default: AWS_REGION, AWS_DEFAULT_REGION, profile region)")
 	f.StringVar(&o.mfaProcess, "mfa-process", "", "command that prints the MFA code (e.g. ykman oath accounts code -s NAME); default: ask on the terminal")
+	f.StringVar(&o.webIdentity, "web-identity", "", `"github": assume the first --role-arn (or AWS_ROLE_ARN) with GitHub Actions' OIDC token`)
 	f.BoolVar(&o.noCache, "no-cache", false, "neither read nor write the shared credential cache")
 	f.DurationVar(&o.minTTL, "min-ttl", chain.DefaultMinTTL, "use cached credentials only while they have more than this left; warn when handing out less")
 	f.BoolVar(&o.debug, "debug", false, "log each step on stderr (access key ids shortened, no secrets)")
@@ -101,6 +103,7 @@ func (o *chainOptions) resolve(sys IO, profileArg string) (*plan.Plan, error) {
 		UsernameSession: o.username,
 		Region:          o.region,
 		MFAProcess:      o.mfaProcess,
+		WebIdentity:     o.webIdentity,
 		Getenv:          sys.Getenv,
 		Config:          cfg,
 		LocalUser:       localUser(sys.Getenv),
@@ -141,7 +144,7 @@ func (o *chainOptions) credentials(ctx context.Context, sys IO, profileArg strin
 // build makes the chain's provider with the shared cache (unless
 // --no-cache). finalMinTTL > 0 raises the last step's min-ttl (write --watch).
 func (o *chainOptions) build(sys IO, p *plan.Plan, finalMinTTL time.Duration) (aws.CredentialsProvider, error) {
-	opts := chain.Options{Stderr: sys.Err, MinTTL: o.minTTL, FinalMinTTL: finalMinTTL}
+	opts := chain.Options{Stderr: sys.Err, Getenv: sys.Getenv, MinTTL: o.minTTL, FinalMinTTL: finalMinTTL}
 	if sys.HasTerminal {
 		opts.Prompt = prompt.MFA
 	}

@@ -24,6 +24,11 @@ func (p *Plan) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(tw, "Source: %s\n", p.Source.Describe())
 	row("why", p.Source.From, "")
+	if p.Source.Kind == SourceWebIdent {
+		row("role", p.Source.WebIdentityRole.Value, p.Source.WebIdentityRole.From)
+		row("token", p.Source.WebIdentityTokenFile.Value, p.Source.WebIdentityTokenFile.From)
+		row("session name", p.Source.WebIdentitySessionName.Value, p.Source.WebIdentitySessionName.From)
+	}
 	if len(p.Source.Tried) > 0 {
 		row("tried first", strings.Join(p.Source.Tried, "; "), "")
 	}

@@ -32,6 +32,9 @@ const (
 // role-chaining cap.
 func (r *resolver) finishHops(raws []rawHop) error {
 	prevName := Setting{}
+	if src := r.plan.Source; src.Kind == SourceWebIdent {
+		prevName = Setting{src.WebIdentitySessionName.Value, "carried from the web identity session"}
+	}
 	prevFromCaller := false
 	for i, raw := range raws {
 		last := i == len(raws)-1
@@ -41,7 +44,7 @@ func (r *resolver) finishHops(raws []rawHop) error {
 			return errorf("%s: invalid role ARN %q (%s): expected arn:aws:iam::123456789012:role/NAME", label, h.RoleARN.Value, h.RoleARN.From)
 		}
 		_, known := r.plan.Source.Temporary()
-		h.Chained = i > 0
+		h.Chained = i > 0 || r.plan.Source.RoleSession()
 		if i == 0 && !known {
 			r.note(fmt.Sprintf("%s: the source (%s) may hand out role credentials; if it does, AWS caps this hop at 1 hour", label, r.plan.Source.Kind))
 		}
@@ -122,6 +125,9 @@ func (r *resolver) sessionName(h *Hop, raw rawHop, last bool, i int, prev Settin
 		return nil
 	case i > 0:
 		h.SessionName = Setting{prev.Value, fmt.Sprintf("carried from hop %d", i)}
+		return nil
+	case prev.IsSet():
+		h.SessionName = prev
 		return nil
 	default:
 		user := r.req.LocalUser

@@ -46,7 +46,12 @@ const (
 	SourceProcess   SourceKind = "credential-process" // credential_process in a profile
 	SourceContainer SourceKind = "container"          // ECS / CloudShell container endpoint
 	SourceIMDS      SourceKind = "instance-metadata"  // EC2 instance role (IMDSv2)
+	SourceWebIdent  SourceKind = "web-identity"       // AssumeRoleWithWebIdentity with an OIDC token
 )
+
+// GitHubOIDC is the WebIdentityTokenFile value that means "ask GitHub
+// Actions' OIDC endpoint for a token" (--web-identity github).
+const GitHubOIDC = "github-actions"
 
 // Source is the first credentials of a chain.
 type Source struct {
@@ -70,6 +75,12 @@ type Source struct {
 	// SourceIMDS.
 	IMDSEndpoint string `json:"imds_endpoint,omitempty"`
 
+	// SourceWebIdent: the role assumed with the token, and where the token
+	// comes from (a file, or GitHubOIDC).
+	WebIdentityRole        Setting `json:"web_identity_role,omitempty"`
+	WebIdentityTokenFile   Setting `json:"web_identity_token_file,omitempty"`
+	WebIdentitySessionName Setting `json:"web_identity_session_name,omitempty"`
+
 	// Tried lists the ambient sources looked at before this one, for
 	// "no credentials found" messages.
 	Tried []string `json:"tried,omitempty"`
@@ -82,11 +93,16 @@ func (s Source) Temporary() (temporary, known bool) {
 	switch s.Kind {
 	case SourceEnv, SourceStatic:
 		return s.SessionToken != "", true
-	case SourceIMDS:
+	case SourceIMDS, SourceWebIdent:
 		return true, true
 	}
 	return false, false
 }
+
+// RoleSession reports whether the source's credentials are known to be a
+// role session, so that assuming a role with them is role chaining (capped
+// at 1 hour). EC2 instance roles are exempt by AWS's definition.
+func (s Source) RoleSession() bool { return s.Kind == SourceWebIdent }
 
 // Describe is a one-line, secret-free description of the source.
 func (s Source) Describe() string {
@@ -101,6 +117,12 @@ func (s Source) Describe() string {
 		return "container credentials endpoint " + s.ContainerURL
 	case SourceIMDS:
 		return "EC2 instance metadata (IMDSv2)"
+	case SourceWebIdent:
+		token := "the token in " + s.WebIdentityTokenFile.Value
+		if s.WebIdentityTokenFile.Value == GitHubOIDC {
+			token = "a GitHub Actions OIDC token"
+		}
+		return "AssumeRoleWithWebIdentity " + s.WebIdentityRole.Value + " with " + token
 	}
 	return string(s.Kind)
 }

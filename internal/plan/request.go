@@ -44,6 +44,10 @@ type Request struct {
 	// MFAProcess is --mfa-process: a command that prints the MFA code.
 	MFAProcess string
 
+	// WebIdentity is --web-identity: "github" takes the OIDC token from
+	// GitHub Actions and the role from the first --role-arn.
+	WebIdentity string
+
 	// Getenv reads the environment (os.Getenv in production).
 	Getenv func(string) string
 

@@ -46,7 +46,7 @@ func Resolve(req Request) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, arn := range req.RoleARNs {
+	for _, arn := range r.req.RoleARNs {
 		raws = append(raws, rawHop{roleARN: Setting{arn, "--role-arn"}})
 	}
 	if flag := req.Flags.firstGiven(); len(raws) == 0 && flag != "" {
@@ -95,15 +95,20 @@ func (r *resolver) chain() (Source, []rawHop, error) {
 		return src, raws, nil
 	}
 
+	if r.req.WebIdentity != "" {
+		src, err := r.githubWebIdentity()
+		return src, nil, err
+	}
 	src, raws, err := r.ambient()
 	if err != nil {
 		return src, raws, err
 	}
-	if arn := r.env("AWS_ROLE_ARN"); arn != "" && len(r.req.RoleARNs) == 0 {
+	roleUsedByWebIdentity := src.Kind == SourceWebIdent && src.WebIdentityRole.From == "env AWS_ROLE_ARN"
+	if arn := r.env("AWS_ROLE_ARN"); arn != "" && len(r.req.RoleARNs) == 0 && !roleUsedByWebIdentity {
+		raws = append(raws, rawHop{roleARN: Setting{arn, "env AWS_ROLE_ARN"}})
 		if r.env("AWS_WEB_IDENTITY_TOKEN_FILE") != "" {
-			r.note("AWS_ROLE_ARN is set together with AWS_WEB_IDENTITY_TOKEN_FILE: that is web identity, which this rolehop version does not handle yet; AWS_ROLE_ARN is ignored")
+			r.note("AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE are set but access keys in the environment come first (as in the SDKs); AWS_ROLE_ARN is assumed with those keys")
 		} else {
-			raws = append(raws, rawHop{roleARN: Setting{arn, "env AWS_ROLE_ARN"}})
 			r.note("AWS_ROLE_ARN without AWS_WEB_IDENTITY_TOKEN_FILE: rolehop assumes it from the ambient credentials (arar compatibility); the AWS CLI ignores it")
 		}
 	}
@@ -137,6 +142,17 @@ func (r *resolver) ambient() (Source, []rawHop, error) {
 	}
 	tried = append(tried, "environment (AWS_ACCESS_KEY_ID not set)")
 
+	// botocore's order: env keys, then web identity from the environment.
+	if file, role := r.env("AWS_WEB_IDENTITY_TOKEN_FILE"), r.env("AWS_ROLE_ARN"); file != "" {
+		if role == "" {
+			return Source{}, nil, errorf("AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not: set the role to assume with the token")
+		}
+		src, err := r.webIdentity(Setting{role, "env AWS_ROLE_ARN"}, Setting{file, "env AWS_WEB_IDENTITY_TOKEN_FILE"}, Setting{}, "")
+		src.From, src.Tried = "ambient credentials: AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN are set", tried
+		return src, nil, err
+	}
+	tried = append(tried, "web identity (AWS_WEB_IDENTITY_TOKEN_FILE not set)")
+
 	if _, ok := r.cfg.Profile("default"); ok {
 		src, raws, err := r.profileChain("default", nil)
 		src.Tried = tried
@@ -157,6 +173,57 @@ func (r *resolver) ambient() (Source, []rawHop, error) {
 		return Source{}, nil, &NoCredentialsError{Tried: tried}
 	}
 	return r.imds("ambient credentials: nothing else found, trying EC2 instance metadata", tried), nil, nil
+}
+
+// webIdentity builds an AssumeRoleWithWebIdentity source. The session name
+// is explicit, else AWS_ROLE_SESSION_NAME, else names the GitHub run or the
+// local user.
+func (r *resolver) webIdentity(role, tokenFile, session Setting, profile string) (Source, error) {
+	if !validRoleARN(role.Value) {
+		return Source{}, errorf("web identity: invalid role ARN %q (%s): expected arn:aws:iam::123456789012:role/NAME", role.Value, role.From)
+	}
+	switch {
+	case session.IsSet():
+	case r.env("AWS_ROLE_SESSION_NAME") != "":
+		session = Setting{r.env("AWS_ROLE_SESSION_NAME"), "env AWS_ROLE_SESSION_NAME"}
+	case r.env("GITHUB_RUN_ID") != "":
+		session = Setting{"gh-" + r.env("GITHUB_RUN_ID"), "default: gh-<GITHUB_RUN_ID>"}
+	default:
+		session = Setting{"rolehop-" + r.req.LocalUser, "default: rolehop-<local user>"}
+	}
+	clean, err := SanitizeSessionName(session.Value)
+	if err != nil {
+		clean = "rolehop"
+		if session.From != "default: rolehop-<local user>" {
+			return Source{}, errorf("web identity session name %q (%s) %v", session.Value, session.From, err)
+		}
+	}
+	session.Value = clean
+	return Source{Kind: SourceWebIdent, Profile: profile, WebIdentityRole: role, WebIdentityTokenFile: tokenFile, WebIdentitySessionName: session}, nil
+}
+
+// githubWebIdentity is --web-identity github: the token comes from GitHub
+// Actions' OIDC endpoint, the role from the first --role-arn or AWS_ROLE_ARN.
+func (r *resolver) githubWebIdentity() (Source, error) {
+	if r.req.WebIdentity != "github" {
+		return Source{}, errorf("--web-identity %q: the only provider is \"github\" (use AWS_WEB_IDENTITY_TOKEN_FILE for a token file)", r.req.WebIdentity)
+	}
+	if r.env("ACTIONS_ID_TOKEN_REQUEST_URL") == "" || r.env("ACTIONS_ID_TOKEN_REQUEST_TOKEN") == "" {
+		return Source{}, errorf("--web-identity github needs ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN: run inside GitHub Actions with `permissions: id-token: write`")
+	}
+	var role Setting
+	switch {
+	case len(r.req.RoleARNs) > 0:
+		role = Setting{r.req.RoleARNs[0], "--role-arn"}
+		r.req.RoleARNs = r.req.RoleARNs[1:]
+	case r.env("AWS_ROLE_ARN") != "":
+		role = Setting{r.env("AWS_ROLE_ARN"), "env AWS_ROLE_ARN"}
+	default:
+		return Source{}, errorf("--web-identity github needs the role to assume: --role-arn or AWS_ROLE_ARN")
+	}
+	src, err := r.webIdentity(role, Setting{GitHubOIDC, "--web-identity github"}, Setting{}, "")
+	src.From = "--web-identity github"
+	return src, err
 }
 
 func (r *resolver) imdsDisabled() bool {
@@ -215,8 +282,13 @@ func (r *resolver) profileChain(name string, stack []string) (Source, []rawHop, 
 		return r.profileSource(p, stack)
 	}
 	if p.Has("web_identity_token_file") {
-		v, _ := p.Get("web_identity_token_file")
-		return Source{}, nil, errorf("profile %q: web_identity_token_file (%s) is not supported by this rolehop version yet", name, v.Origin())
+		get := func(k string) Setting {
+			v, _ := p.Get(k)
+			return Setting{strings.TrimSpace(v.Value), v.Origin()}
+		}
+		src, err := r.webIdentity(get("role_arn"), get("web_identity_token_file"), get("role_session_name"), name)
+		src.From = fmt.Sprintf("web_identity_token_file of profile %q", name)
+		return src, nil, err
 	}
 	sp, hasSP := p.Get("source_profile")
 	cs, hasCS := p.Get("credential_source")

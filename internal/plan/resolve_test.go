@@ -58,6 +58,11 @@ source_identity = alice
 mfa_serial = arn:aws:iam::111111111111:mfa/ci-user
 role_session_name = given name
 region = eu-west-1
+
+[profile webid]
+role_arn = arn:aws:iam::222222222222:role/prod
+web_identity_token_file = /var/run/token
+role_session_name = wi
 `
 
 const baseCredentials = `[base]
@@ -151,13 +156,38 @@ func TestResolveChains(t *testing.T) {
 			}},
 		{name: "AWS_ROLE_ARN from env keys (arar)", env: merge(envKeys, env{"AWS_ROLE_ARN": roleProd, "AWS_ROLE_SESSION_NAME": "ci-run"}), source: SourceEnv, roles: []string{roleProd},
 			check: func(t *testing.T, p *Plan) { wantSession(t, p, 0, "ci-run", "env AWS_ROLE_SESSION_NAME") }},
-		{name: "AWS_ROLE_ARN with a web identity token file is not a plain AssumeRole", env: merge(envKeys, env{"AWS_ROLE_ARN": roleProd, "AWS_WEB_IDENTITY_TOKEN_FILE": "/tok"}), source: SourceEnv, roles: nil},
+		{name: "env keys come before web identity, as in the SDKs", env: merge(envKeys, env{"AWS_ROLE_ARN": roleProd, "AWS_WEB_IDENTITY_TOKEN_FILE": "/tok"}), source: SourceEnv, roles: []string{roleProd}},
+		{name: "web identity from the environment", env: env{"AWS_ROLE_ARN": roleProd, "AWS_WEB_IDENTITY_TOKEN_FILE": "/tok", "AWS_ROLE_SESSION_NAME": "ci"}, source: SourceWebIdent, roles: nil,
+			check: func(t *testing.T, p *Plan) {
+				if p.Source.WebIdentityRole.Value != roleProd || p.Source.WebIdentityTokenFile.Value != "/tok" || p.Source.WebIdentitySessionName.Value != "ci" {
+					t.Errorf("source = %+v", p.Source)
+				}
+			}},
+		{name: "web identity then a chained hop", env: env{"AWS_ROLE_ARN": roleDev, "AWS_WEB_IDENTITY_TOKEN_FILE": "/tok"}, req: Request{RoleARNs: []string{roleProd}, Flags: HopFlags{DurationSeconds: "7200"}}, source: SourceWebIdent, roles: []string{roleProd},
+			check: func(t *testing.T, p *Plan) {
+				if p.Hops[0].DurationSeconds != 3600 {
+					t.Errorf("a hop after web identity is role chaining: duration %d", p.Hops[0].DurationSeconds)
+				}
+			}},
+		{name: "web_identity_token_file in a profile", req: Request{Profile: "webid"}, source: SourceWebIdent, roles: nil,
+			check: func(t *testing.T, p *Plan) {
+				if p.Source.WebIdentitySessionName.Value != "wi" || !strings.Contains(p.Source.WebIdentityTokenFile.From, "config:") {
+					t.Errorf("source = %+v", p.Source)
+				}
+			}},
+		{name: "--web-identity github takes the first --role-arn", env: env{"ACTIONS_ID_TOKEN_REQUEST_URL": "http://x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t", "GITHUB_RUN_ID": "42"},
+			req: Request{WebIdentity: "github", RoleARNs: []string{roleDev, roleProd}}, source: SourceWebIdent, roles: []string{roleProd},
+			check: func(t *testing.T, p *Plan) {
+				if p.Source.WebIdentityRole.Value != roleDev || p.Source.WebIdentityTokenFile.Value != GitHubOIDC || p.Source.WebIdentitySessionName.Value != "gh-42" {
+					t.Errorf("source = %+v", p.Source)
+				}
+			}},
 		{name: "--role-arn hops after a profile", req: Request{Profile: "dev", RoleARNs: []string{roleProd, roleAudit}}, source: SourceStatic, roles: []string{roleDev, roleProd, roleAudit}},
 		{name: "ad hoc role from the container endpoint (CloudShell)", env: container, req: Request{RoleARNs: []string{roleProd}}, source: SourceContainer, roles: []string{roleProd}},
 		{name: "ad hoc role falls back to instance metadata", req: Request{RoleARNs: []string{roleProd}}, source: SourceIMDS, roles: []string{roleProd},
 			check: func(t *testing.T, p *Plan) {
-				if len(p.Source.Tried) != 3 {
-					t.Errorf("tried = %q, want env, default profile, container", p.Source.Tried)
+				if len(p.Source.Tried) != 4 {
+					t.Errorf("tried = %q, want env, web identity, default profile, container", p.Source.Tried)
 				}
 			}},
 		{name: "ad hoc role env keys win over the container", env: merge(envKeys, container), req: Request{RoleARNs: []string{roleProd}}, source: SourceEnv, roles: []string{roleProd}},
@@ -343,6 +373,10 @@ role_arn = arn:aws:iam::111111111111:role/a
 		{name: "bad policy arn", req: Request{Profile: "dev", Flags: HopFlags{PolicyARNs: []string{"ReadOnlyAccess"}}}, want: []string{"invalid policy ARN"}},
 		{name: "source identity with aws: prefix", req: Request{Profile: "dev", Flags: HopFlags{SourceIdentity: "aws:me"}}, want: []string{"source identity"}},
 		{name: "env key without secret", env: env{"AWS_ACCESS_KEY_ID": "AKIA1"}, req: Request{RoleARNs: []string{roleProd}}, want: []string{"AWS_SECRET_ACCESS_KEY is not"}},
+		{name: "--web-identity github outside GitHub Actions", req: Request{WebIdentity: "github", RoleARNs: []string{roleProd}}, want: []string{"ACTIONS_ID_TOKEN_REQUEST_URL", "id-token: write"}},
+		{name: "--web-identity github without a role", env: env{"ACTIONS_ID_TOKEN_REQUEST_URL": "http://x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t"}, req: Request{WebIdentity: "github"}, want: []string{"needs the role"}},
+		{name: "unknown --web-identity", req: Request{WebIdentity: "gitlab"}, want: []string{`"github"`}},
+		{name: "token file without a role", env: env{"AWS_WEB_IDENTITY_TOKEN_FILE": "/tok"}, want: []string{"AWS_ROLE_ARN is not"}},
 		{name: "no credentials anywhere", env: env{"AWS_EC2_METADATA_DISABLED": "true"}, req: Request{RoleARNs: []string{roleProd}}, noCr: true,
 			want: []string{"no AWS credentials found", "environment", "default profile", "container endpoint", "disabled by AWS_EC2_METADATA_DISABLED"}},
 	}

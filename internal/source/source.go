@@ -30,6 +30,10 @@ type Options struct {
 	HTTPClient *http.Client
 	// Clock tells the time for expiry checks; nil means time.Now.
 	Clock func() time.Time
+	// STSRegion and STSEndpoint are for AssumeRoleWithWebIdentity.
+	STSRegion, STSEndpoint string
+	// Getenv reads the GitHub Actions OIDC variables; nil means os.Getenv.
+	Getenv func(string) string
 }
 
 // New returns a provider for src whose failures are *Error. The caller
@@ -43,7 +47,12 @@ func New(src plan.Source, opts Options) (aws.CredentialsProvider, error) {
 }
 
 func newProvider(src plan.Source, opts Options) (aws.CredentialsProvider, error) {
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
 	switch src.Kind {
+	case plan.SourceWebIdent:
+		return webIdentity(src, opts), nil
 	case plan.SourceEnv, plan.SourceStatic:
 		p := credentials.NewStaticCredentialsProvider(src.AccessKeyID, src.SecretAccessKey.Reveal(), src.SessionToken.Reveal())
 		return p, nil
