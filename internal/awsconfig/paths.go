@@ -44,6 +44,10 @@ func sharedFilePath(getenv func(string) string, env, home, base string) string {
 	return filepath.Join(home, ".aws", base)
 }
 
+// HomeDir returns the home directory as FilePaths sees it (HOME, then
+// USERPROFILE, then the OS), or "" if none can be found.
+func HomeDir(getenv func(string) string) string { return homeDir(getenv) }
+
 // homeDir returns the home directory, or "" if none can be found.
 func homeDir(getenv func(string) string) string {
 	for _, env := range []string{"HOME", "USERPROFILE"} {

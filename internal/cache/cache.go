@@ -30,6 +30,7 @@ const (
 	KindMFASession = "mfa-session"
 	KindProcess    = "credential-process"
 	KindWebIdent   = "web-identity"
+	KindSSO        = "sso"
 )
 
 // DefaultLockTimeout bounds how long a process waits for another one that
@@ -65,6 +66,9 @@ type Meta struct {
 	SessionName string `json:"session_name,omitempty"`
 	Serial      string `json:"mfa_serial,omitempty"`
 	Source      string `json:"source,omitempty"`
+	// SSO is the token key (sso-session or start URL) of an SSO entry,
+	// so logout can find the entries of a session.
+	SSO string `json:"sso,omitempty"`
 }
 
 // Entry is one cached step's result.

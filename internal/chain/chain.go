@@ -93,7 +93,7 @@ func Build(p *plan.Plan, opts Options) (aws.CredentialsProvider, error) {
 		}
 		var next aws.CredentialsProvider
 		switch st.Meta.Kind {
-		case cache.KindProcess, cache.KindWebIdent:
+		case cache.KindProcess, cache.KindWebIdent, cache.KindSSO:
 			next = src
 		case cache.KindMFASession:
 			h := p.Hops[st.Hop]

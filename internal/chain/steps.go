@@ -19,6 +19,9 @@ type (
 	processKey struct {
 		Kind, Profile, Command string
 	}
+	ssoKey struct {
+		Kind, TokenKey, StartURL, Region, AccountID, RoleName, Endpoint string
+	}
 	webIdentityKey struct {
 		Kind, RoleARN, TokenFile, SessionName, Region, Endpoint string
 	}
@@ -50,6 +53,11 @@ func Steps(p *plan.Plan) []Step {
 	case plan.SourceProcess:
 		prev = cache.Key(processKey{cache.KindProcess, p.Source.Profile, p.Source.Command})
 		steps = append(steps, Step{Key: prev, Hop: -1, Meta: cache.Meta{Kind: cache.KindProcess, Profile: p.Source.Profile}})
+	case plan.SourceSSO:
+		s := p.Source.SSO
+		prev = cache.Key(ssoKey{cache.KindSSO, s.TokenKey(), s.StartURL, s.Region, s.AccountID, s.RoleName, s.PortalEndpoint})
+		steps = append(steps, Step{Key: prev, Hop: -1, Meta: cache.Meta{Kind: cache.KindSSO, Profile: p.Source.Profile,
+			RoleARN: s.AccountID + "/" + s.RoleName, Source: p.Source.Describe(), SSO: s.TokenKey()}})
 	case plan.SourceWebIdent:
 		s := p.Source
 		prev = cache.Key(webIdentityKey{cache.KindWebIdent, s.WebIdentityRole.Value, s.WebIdentityTokenFile.Value, s.WebIdentitySessionName.Value, p.STSRegion, p.STSEndpoint.Value})

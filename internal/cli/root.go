@@ -110,6 +110,8 @@ credential_process JSON. It reads ~/.aws/config and ~/.aws/credentials like the 
 		newCacheCmd(sys),
 		newWriteCmd(sys),
 		newServeCmd(sys),
+		newLoginCmd(sys),
+		newLogoutCmd(sys),
 	)
 	return root
 }

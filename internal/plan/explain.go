@@ -29,6 +29,12 @@ func (p *Plan) WriteText(w io.Writer) error {
 		row("token", p.Source.WebIdentityTokenFile.Value, p.Source.WebIdentityTokenFile.From)
 		row("session name", p.Source.WebIdentitySessionName.Value, p.Source.WebIdentitySessionName.From)
 	}
+	if sso := p.Source.SSO; sso != nil {
+		row("start url", sso.StartURL, sso.From)
+		row("sso region", sso.Region, "")
+		row("token cache", fmt.Sprintf("~/.aws/sso/cache/<sha1 of %q>.json (shared with the AWS CLI)", sso.TokenKey()), "")
+		row("note", "IAM Identity Center credentials are a role session: every hop after them is role chaining (max 1 hour)", "")
+	}
 	if len(p.Source.Tried) > 0 {
 		row("tried first", strings.Join(p.Source.Tried, "; "), "")
 	}

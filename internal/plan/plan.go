@@ -47,6 +47,7 @@ const (
 	SourceContainer SourceKind = "container"          // ECS / CloudShell container endpoint
 	SourceIMDS      SourceKind = "instance-metadata"  // EC2 instance role (IMDSv2)
 	SourceWebIdent  SourceKind = "web-identity"       // AssumeRoleWithWebIdentity with an OIDC token
+	SourceSSO       SourceKind = "sso"                // IAM Identity Center role credentials
 )
 
 // GitHubOIDC is the WebIdentityTokenFile value that means "ask GitHub
@@ -81,6 +82,9 @@ type Source struct {
 	WebIdentityTokenFile   Setting `json:"web_identity_token_file,omitempty"`
 	WebIdentitySessionName Setting `json:"web_identity_session_name,omitempty"`
 
+	// SourceSSO.
+	SSO *SSO `json:"sso,omitempty"`
+
 	// Tried lists the ambient sources looked at before this one, for
 	// "no credentials found" messages.
 	Tried []string `json:"tried,omitempty"`
@@ -93,16 +97,43 @@ func (s Source) Temporary() (temporary, known bool) {
 	switch s.Kind {
 	case SourceEnv, SourceStatic:
 		return s.SessionToken != "", true
-	case SourceIMDS, SourceWebIdent:
+	case SourceIMDS, SourceWebIdent, SourceSSO:
 		return true, true
 	}
 	return false, false
 }
 
+// SSO is an IAM Identity Center source: a role in an account, reached with
+// the access token of an SSO login.
+type SSO struct {
+	Session   string   `json:"session,omitempty"` // [sso-session NAME]; "" for the legacy style
+	StartURL  string   `json:"start_url"`
+	Region    string   `json:"region"`
+	Scopes    []string `json:"scopes,omitempty"`
+	AccountID string   `json:"account_id"`
+	RoleName  string   `json:"role_name"`
+	From      string   `json:"from"`
+	// PortalEndpoint and OIDCEndpoint override the AWS endpoints
+	// (AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL_SSO_OIDC, AWS_ENDPOINT_URL).
+	PortalEndpoint string `json:"portal_endpoint,omitempty"`
+	OIDCEndpoint   string `json:"oidc_endpoint,omitempty"`
+}
+
+// TokenKey is what names the token cache file, as in the AWS CLI: the
+// sso-session name, or the start URL exactly as written (legacy profiles).
+func (s *SSO) TokenKey() string {
+	if s.Session != "" {
+		return s.Session
+	}
+	return s.StartURL
+}
+
 // RoleSession reports whether the source's credentials are known to be a
 // role session, so that assuming a role with them is role chaining (capped
 // at 1 hour). EC2 instance roles are exempt by AWS's definition.
-func (s Source) RoleSession() bool { return s.Kind == SourceWebIdent }
+// AWS-SEMANTICS §4: IAM Identity Center credentials are sessions of an
+// AWSReservedSSO_* role, so a role assumed with them is chained too.
+func (s Source) RoleSession() bool { return s.Kind == SourceWebIdent || s.Kind == SourceSSO }
 
 // Describe is a one-line, secret-free description of the source.
 func (s Source) Describe() string {
@@ -117,6 +148,12 @@ func (s Source) Describe() string {
 		return "container credentials endpoint " + s.ContainerURL
 	case SourceIMDS:
 		return "EC2 instance metadata (IMDSv2)"
+	case SourceSSO:
+		where := "sso-session " + s.SSO.Session
+		if s.SSO.Session == "" {
+			where = s.SSO.StartURL
+		}
+		return fmt.Sprintf("IAM Identity Center role %s in %s (%s)", s.SSO.RoleName, s.SSO.AccountID, where)
 	case SourceWebIdent:
 		token := "the token in " + s.WebIdentityTokenFile.Value
 		if s.WebIdentityTokenFile.Value == GitHubOIDC {

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/rolehop/rolehop/internal/awsconfig"
@@ -175,6 +176,83 @@ func (r *resolver) ambient() (Source, []rawHop, error) {
 	return r.imds("ambient credentials: nothing else found, trying EC2 instance metadata", tried), nil, nil
 }
 
+// ssoSource reads an IAM Identity Center profile: either sso_session with
+// an [sso-session NAME] section, or the legacy sso_start_url/sso_region keys
+// in the profile; both need sso_account_id and sso_role_name. A key set in
+// both the profile and the session must agree (botocore checks this).
+func (r *resolver) ssoSource(p *awsconfig.Profile, from string) (Source, error) {
+	get := func(k string) string { v, _ := p.Get(k); return strings.TrimSpace(v.Value) }
+	s := &SSO{AccountID: get("sso_account_id"), RoleName: get("sso_role_name"), StartURL: get("sso_start_url"), Region: get("sso_region"),
+		From: fmt.Sprintf("profile %q (%s)", p.Name, p.Origin())}
+	if name := get("sso_session"); name != "" {
+		sec, ok := r.cfg.SSOSessions[name]
+		if !ok {
+			return Source{}, errorf("profile %q: sso_session %q has no [sso-session %s] section in %s: add it with sso_start_url and sso_region", p.Name, name, name, awsconfig.ShortPath(r.cfg.ConfigFile))
+		}
+		s.Session = name
+		for key, dst := range map[string]*string{"sso_start_url": &s.StartURL, "sso_region": &s.Region} {
+			v := strings.TrimSpace(sec.Keys[key].Value)
+			if *dst != "" && v != "" && *dst != v {
+				return Source{}, errorf("profile %q sets %s = %s but [sso-session %s] says %s: remove it from the profile", p.Name, key, *dst, name, v)
+			}
+			if v != "" {
+				*dst = v
+			}
+		}
+		s.Scopes = splitList(sec.Keys["sso_registration_scopes"].Value)
+	}
+	var missing []string
+	for key, v := range map[string]string{"sso_start_url": s.StartURL, "sso_region": s.Region, "sso_account_id": s.AccountID, "sso_role_name": s.RoleName} {
+		if v == "" {
+			missing = append(missing, key)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return Source{}, errorf("IAM Identity Center profile %q (%s) lacks %s", p.Name, p.Origin(), strings.Join(missing, ", "))
+	}
+	if !isDigits(s.AccountID, 12) {
+		return Source{}, errorf("profile %q: sso_account_id %q must be 12 digits", p.Name, s.AccountID)
+	}
+	s.PortalEndpoint = firstEnv(r.env, "AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL")
+	s.OIDCEndpoint = firstEnv(r.env, "AWS_ENDPOINT_URL_SSO_OIDC", "AWS_ENDPOINT_URL")
+	return Source{Kind: SourceSSO, Profile: p.Name, From: from, SSO: s}, nil
+}
+
+// SSOFromSession is the SSO settings of [sso-session name] alone, for
+// `rolehop login --sso-session NAME` (no account or role needed).
+func SSOFromSession(cfg *awsconfig.Config, name string, getenv func(string) string) (*SSO, error) {
+	sec, ok := cfg.SSOSessions[name]
+	if !ok {
+		names := make([]string, 0, len(cfg.SSOSessions))
+		for n := range cfg.SSOSessions {
+			names = append(names, n)
+		}
+		hint := ""
+		if s := awsconfig.Suggest(name, names); len(s) > 0 {
+			hint = fmt.Sprintf(" (did you mean %q?)", s[0])
+		}
+		return nil, errorf("no [sso-session %s] in %s%s", name, awsconfig.ShortPath(cfg.ConfigFile), hint)
+	}
+	s := &SSO{Session: name, StartURL: strings.TrimSpace(sec.Keys["sso_start_url"].Value), Region: strings.TrimSpace(sec.Keys["sso_region"].Value),
+		Scopes: splitList(sec.Keys["sso_registration_scopes"].Value), From: fmt.Sprintf("[sso-session %s] (%s:%d)", name, awsconfig.ShortPath(sec.File), sec.Line)}
+	if s.StartURL == "" || s.Region == "" {
+		return nil, errorf("[sso-session %s] needs sso_start_url and sso_region", name)
+	}
+	s.PortalEndpoint = firstEnv(getenv, "AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL")
+	s.OIDCEndpoint = firstEnv(getenv, "AWS_ENDPOINT_URL_SSO_OIDC", "AWS_ENDPOINT_URL")
+	return s, nil
+}
+
+func firstEnv(getenv func(string) string, names ...string) string {
+	for _, n := range names {
+		if v := getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 // webIdentity builds an AssumeRoleWithWebIdentity source. The session name
 // is explicit, else AWS_ROLE_SESSION_NAME, else names the GitHub run or the
 // local user.
@@ -306,6 +384,8 @@ func (r *resolver) profileChain(name string, stack []string) (Source, []rawHop, 
 	case hasStaticKeys(p):
 		src, err = staticSource(p, "its own access keys (no source_profile or credential_source)")
 		r.note(fmt.Sprintf("profile %q has role_arn and its own access keys but no source_profile: rolehop uses its keys as the Go SDK does; the AWS CLI refuses this profile", name))
+	case p.Has("sso_session") || p.Has("sso_account_id"):
+		src, err = r.ssoSource(p, "its own IAM Identity Center settings (no source_profile)")
 	case p.Has("credential_process"):
 		src = processSource(p, "its own credential_process (no source_profile or credential_source)")
 		r.note(fmt.Sprintf("profile %q has role_arn and credential_process but no source_profile: rolehop assumes the role with the process's credentials as the Go SDK does; the AWS CLI refuses this profile", name))
@@ -368,8 +448,9 @@ func (r *resolver) profileSource(p *awsconfig.Profile, stack []string) (Source, 
 		return src, nil, err
 	case p.Has("credential_process"):
 		return processSource(p, from), nil, nil
-	case p.Has("sso_session") || p.Has("sso_start_url") || p.Has("sso_account_id"):
-		return Source{}, nil, errorf("profile %q (%s) is an IAM Identity Center (SSO) profile, which this rolehop version does not handle yet", p.Name, p.Origin())
+	case p.Has("sso_session") || p.Has("sso_start_url") || p.Has("sso_account_id") || p.Has("sso_role_name"):
+		src, err := r.ssoSource(p, from)
+		return src, nil, err
 	case p.Has("web_identity_token_file"):
 		return Source{}, nil, errorf("profile %q (%s): web_identity_token_file needs role_arn", p.Name, p.Origin())
 	case p.Has("credential_source") || p.Has("source_profile"):

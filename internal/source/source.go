@@ -21,7 +21,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/smithy-go"
 
+	"github.com/rolehop/rolehop/internal/awsconfig"
 	"github.com/rolehop/rolehop/internal/plan"
+	"github.com/rolehop/rolehop/internal/sso"
 )
 
 // Options are the injectable parts of source providers.
@@ -53,6 +55,10 @@ func newProvider(src plan.Source, opts Options) (aws.CredentialsProvider, error)
 	switch src.Kind {
 	case plan.SourceWebIdent:
 		return webIdentity(src, opts), nil
+	case plan.SourceSSO:
+		return &sso.RoleProvider{SSO: src.SSO, Opts: sso.Options{
+			Home: awsconfig.HomeDir(opts.Getenv), HTTPClient: opts.HTTPClient, Now: opts.Clock, LoginHint: LoginHint(src),
+		}}, nil
 	case plan.SourceEnv, plan.SourceStatic:
 		p := credentials.NewStaticCredentialsProvider(src.AccessKeyID, src.SecretAccessKey.Reveal(), src.SessionToken.Reveal())
 		return p, nil
@@ -75,6 +81,14 @@ func newProvider(src plan.Source, opts Options) (aws.CredentialsProvider, error)
 		}), nil
 	}
 	return nil, fmt.Errorf("unknown credential source %q", src.Kind)
+}
+
+// LoginHint is the command that logs in for an SSO source.
+func LoginHint(src plan.Source) string {
+	if src.Profile != "" {
+		return "rolehop login " + src.Profile
+	}
+	return "rolehop login --sso-session " + src.SSO.Session
 }
 
 // tokenFile reads the container authorization token from a file on every

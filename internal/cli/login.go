@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"fmt"
+	"os/exec"
+	"runtime"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rolehop/rolehop/internal/awsconfig"
+	"github.com/rolehop/rolehop/internal/plan"
+	"github.com/rolehop/rolehop/internal/source"
+	"github.com/rolehop/rolehop/internal/sso"
+)
+
+// ssoTarget finds the IAM Identity Center settings of a profile (or of the
+// source of its chain) or of --sso-session.
+func (o *chainOptions) ssoTarget(sys IO, profile, session string) (*plan.SSO, string, error) {
+	if session != "" {
+		if profile != "" {
+			return nil, "", usagef("give a PROFILE or --sso-session, not both")
+		}
+		cfg, err := awsconfig.LoadEnv(sys.Getenv)
+		if err != nil {
+			return nil, "", err
+		}
+		s, err := plan.SSOFromSession(cfg, session, sys.Getenv)
+		return s, "rolehop login --sso-session " + session, err
+	}
+	p, err := o.resolve(sys, profile)
+	if err != nil {
+		return nil, "", err
+	}
+	if p.Source.Kind != plan.SourceSSO {
+		return nil, "", usagef("%s does not use IAM Identity Center (its source is %s): name an SSO profile or --sso-session", orDefault(p.Profile.Value, "the ambient chain"), p.Source.Describe())
+	}
+	return p.Source.SSO, source.LoginHint(p.Source), nil
+}
+
+func newLoginCmd(sys IO) *cobra.Command {
+	var o chainOptions
+	var session string
+	var noBrowser, deviceCode, force bool
+	args, complete := oneProfileArg(sys)
+	cmd := &cobra.Command{
+		Use:   "login [PROFILE | --sso-session NAME]",
+		Short: "Sign in to IAM Identity Center (SSO) and cache the token where the AWS CLI reads it",
+		Long: `Sign in with the OAuth device authorization flow: rolehop shows a URL and a code on stderr
+(and opens the browser unless --no-browser), then waits for you to confirm. The token is
+written to ~/.aws/sso/cache/<sha1>.json exactly as "aws sso login" writes it, so a login by
+either tool serves both. Tokens are refreshed automatically with their refresh token; log
+in again only when the session itself has ended. PROFILE may be any profile whose chain
+starts from IAM Identity Center.`,
+		Example: `  rolehop login sso-dev
+  rolehop login --sso-session corp --no-browser`,
+		Args:              args,
+		ValidArgsFunction: complete,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, hint, err := o.ssoTarget(sys, firstArg(args), session)
+			if err != nil {
+				return err
+			}
+			home := awsconfig.HomeDir(sys.Getenv)
+			if t, err := sso.ReadToken(sso.CachePath(home, s.TokenKey())); err == nil && !force && time.Until(t.ExpiresAt) > sso.RefreshWindow {
+				fmt.Fprintf(sys.Err, "rolehop: already signed in to %s until %s (--force signs in again)\n", s.StartURL, t.ExpiresAt.Format(time.RFC3339))
+				return nil
+			}
+			opts := sso.LoginOptions{Options: sso.Options{Home: home, LoginHint: hint}, Out: sys.Err}
+			if !noBrowser {
+				opts.OpenBrowser = openBrowser
+			}
+			_ = deviceCode // the device flow is the only one implemented
+			t, err := sso.LoginDevice(cmd.Context(), s, opts)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(sys.Err, "rolehop: signed in to %s until %s\n", s.StartURL, t.ExpiresAt.Format(time.RFC3339))
+			return nil
+		},
+	}
+	addChainFlags(cmd, &o, sys)
+	f := cmd.Flags()
+	f.StringVar(&session, "sso-session", "", "sign in to this [sso-session NAME] instead of a profile's")
+	f.BoolVar(&noBrowser, "no-browser", false, "only print the URL and code (for SSH sessions and headless machines)")
+	f.BoolVar(&deviceCode, "use-device-code", true, "use the device authorization flow (the only flow in this version)")
+	f.BoolVar(&force, "force", false, "sign in even if the cached token is still valid")
+	return cmd
+}
+
+func newLogoutCmd(sys IO) *cobra.Command {
+	var o chainOptions
+	var session string
+	args, complete := oneProfileArg(sys)
+	cmd := &cobra.Command{
+		Use:               "logout [PROFILE | --sso-session NAME]",
+		Short:             "End an IAM Identity Center session: remove its token and cached role credentials",
+		Example:           `  rolehop logout sso-dev`,
+		Args:              args,
+		ValidArgsFunction: complete,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, hint, err := o.ssoTarget(sys, firstArg(args), session)
+			if err != nil {
+				return err
+			}
+			removed, err := sso.Logout(cmd.Context(), s, sso.Options{Home: awsconfig.HomeDir(sys.Getenv), LoginHint: hint})
+			if err != nil {
+				return err
+			}
+			n := 0
+			if store, err := openStore(sys); err == nil {
+				entries, _ := store.List()
+				for _, e := range entries {
+					if e.Meta.SSO == s.TokenKey() {
+						if store.Delete(e.Key) == nil {
+							n++
+						}
+					}
+				}
+			}
+			state := "no token was cached"
+			if removed {
+				state = "token removed"
+			}
+			fmt.Fprintf(sys.Err, "rolehop: signed out of %s: %s, %d cached credential(s) removed\n", s.StartURL, state, n)
+			return nil
+		},
+	}
+	addChainFlags(cmd, &o, sys)
+	cmd.Flags().StringVar(&session, "sso-session", "", "sign out of this [sso-session NAME]")
+	return cmd
+}
+
+// openBrowser opens url with the platform's opener.
+func openBrowser(url string) error {
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "darwin":
+		cmd = exec.Command("open", url)
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
+	default:
+		cmd = exec.Command("xdg-open", url)
+	}
+	return cmd.Start()
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

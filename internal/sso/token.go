@@ -1,0 +1,217 @@
+// Package sso is IAM Identity Center for rolehop: the access-token cache
+// shared with the AWS CLI (~/.aws/sso/cache/<sha1>.json), refreshing it
+// under a cross-process lock, the OIDC device-authorization login, and role
+// credentials from the portal's GetRoleCredentials.
+package sso
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
+
+	"github.com/rolehop/rolehop/internal/fsutil"
+	"github.com/rolehop/rolehop/internal/plan"
+)
+
+// RefreshWindow: a token with less than this left is refreshed, and `login`
+// treats it as expired — the AWS CLI's 15 minutes (AWS-SEMANTICS §9).
+const RefreshWindow = 15 * time.Minute
+
+// timeFormat is how the AWS CLI writes expiresAt and registrationExpiresAt.
+const timeFormat = "2006-01-02T15:04:05Z"
+
+// CachePath is the AWS CLI's token file for key (sso-session name or legacy
+// start URL): lower-case hex SHA-1 of the key (botocore SSOTokenLoader).
+func CachePath(home, key string) string {
+	sum := sha1.Sum([]byte(key))
+	return filepath.Join(home, ".aws", "sso", "cache", hex.EncodeToString(sum[:])+".json")
+}
+
+// Token is the cache file's content. Unknown fields are kept on rewrite.
+type Token struct {
+	StartURL              string
+	Region                string
+	AccessToken           string
+	ExpiresAt             time.Time
+	ClientID              string
+	ClientSecret          string
+	RegistrationExpiresAt time.Time
+	RefreshToken          string
+	raw                   map[string]any
+}
+
+// ReadToken reads a token file; a missing file is fs.ErrNotExist.
+func ReadToken(path string) (*Token, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	raw := map[string]any{}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("SSO token cache %s is not JSON: %v", path, err)
+	}
+	str := func(k string) string { s, _ := raw[k].(string); return s }
+	t := &Token{StartURL: str("startUrl"), Region: str("region"), AccessToken: str("accessToken"), ClientID: str("clientId"),
+		ClientSecret: str("clientSecret"), RefreshToken: str("refreshToken"), raw: raw}
+	// botocore parses with dateutil; the CLI writes "…Z", the Go SDK RFC 3339.
+	if t.ExpiresAt, err = parseTime(str("expiresAt")); err != nil || t.AccessToken == "" {
+		return nil, fmt.Errorf("SSO token cache %s has no valid accessToken/expiresAt", path)
+	}
+	t.RegistrationExpiresAt, _ = parseTime(str("registrationExpiresAt"))
+	return t, nil
+}
+
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05UTC", "2006-01-02T15:04:05"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("bad time %q", s)
+}
+
+// Write stores t at path (0600, atomically), keeping unknown fields.
+func (t *Token) Write(path string) error {
+	raw := map[string]any{}
+	for k, v := range t.raw {
+		raw[k] = v
+	}
+	set := func(k, v string) {
+		if v != "" {
+			raw[k] = v
+		} else {
+			delete(raw, k)
+		}
+	}
+	set("startUrl", t.StartURL)
+	set("region", t.Region)
+	set("accessToken", t.AccessToken)
+	set("expiresAt", t.ExpiresAt.UTC().Format(timeFormat))
+	set("clientId", t.ClientID)
+	set("clientSecret", t.ClientSecret)
+	set("refreshToken", t.RefreshToken)
+	if !t.RegistrationExpiresAt.IsZero() {
+		set("registrationExpiresAt", t.RegistrationExpiresAt.UTC().Format(timeFormat))
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return err
+	}
+	if err := fsutil.MkdirPrivate(filepath.Dir(path)); err != nil {
+		return err
+	}
+	return fsutil.WriteFileAtomic(path, b, 0o600, false)
+}
+
+// canRefresh reports whether t holds what CreateToken(refresh_token) needs.
+func (t *Token) canRefresh(now time.Time) bool {
+	return t.RefreshToken != "" && t.ClientID != "" && t.ClientSecret != "" && t.RegistrationExpiresAt.After(now)
+}
+
+// Options are the injectable parts of the SSO clients.
+type Options struct {
+	Home       string // for the token cache
+	HTTPClient *http.Client
+	Now        func() time.Time
+	// LoginHint is the command to suggest when a login is needed.
+	LoginHint string
+}
+
+func (o Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+// ErrLoginNeeded means there is no usable token: the user must log in.
+var ErrLoginNeeded = errors.New("login needed")
+
+// AccessToken returns a valid access token for s, refreshing it with the
+// refresh token when less than RefreshWindow is left. The refresh happens
+// under a lock on the token file, so concurrent processes refresh once.
+func AccessToken(ctx context.Context, s *plan.SSO, o Options) (string, error) {
+	path := CachePath(o.Home, s.TokenKey())
+	t, err := ReadToken(path)
+	if err == nil && t.ExpiresAt.Sub(o.now()) > RefreshWindow {
+		return t.AccessToken, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%w: no IAM Identity Center login for %s: run `%s`", ErrLoginNeeded, describe(s), o.LoginHint)
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := fsutil.MkdirPrivate(filepath.Dir(path)); err != nil {
+		return "", err
+	}
+	lock, err := fsutil.Acquire(ctx, path+".lock", time.Minute, nil)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Release()
+	if t, err = ReadToken(path); err != nil {
+		return "", err
+	}
+	now := o.now()
+	if t.ExpiresAt.Sub(now) > RefreshWindow {
+		return t.AccessToken, nil // another process refreshed it
+	}
+	if t.canRefresh(now) {
+		if err := refresh(ctx, s, t, o); err == nil {
+			return t.AccessToken, t.Write(path)
+		} else if !t.ExpiresAt.After(now) {
+			return "", fmt.Errorf("%w: the IAM Identity Center session for %s expired and could not be refreshed (%v): run `%s`", ErrLoginNeeded, describe(s), oneLine(err), o.LoginHint)
+		}
+	}
+	if t.ExpiresAt.After(now) {
+		return t.AccessToken, nil // still valid, just close to expiry
+	}
+	return "", fmt.Errorf("%w: the IAM Identity Center session for %s expired at %s: run `%s`", ErrLoginNeeded, describe(s), t.ExpiresAt.Format(time.RFC3339), o.LoginHint)
+}
+
+// refresh trades t's refresh token for a new access token.
+func refresh(ctx context.Context, s *plan.SSO, t *Token, o Options) error {
+	out, err := oidcClient(s, o).CreateToken(ctx, &ssooidc.CreateTokenInput{
+		ClientId: aws.String(t.ClientID), ClientSecret: aws.String(t.ClientSecret),
+		GrantType: aws.String("refresh_token"), RefreshToken: aws.String(t.RefreshToken),
+	})
+	if err != nil {
+		return err
+	}
+	t.AccessToken = aws.ToString(out.AccessToken)
+	t.ExpiresAt = o.now().Add(time.Duration(out.ExpiresIn) * time.Second).UTC()
+	if out.RefreshToken != nil {
+		t.RefreshToken = aws.ToString(out.RefreshToken)
+	}
+	return nil
+}
+
+func oidcClient(s *plan.SSO, o Options) *ssooidc.Client {
+	opts := ssooidc.Options{Region: s.Region, AppID: "rolehop", RetryMaxAttempts: 3}
+	if o.HTTPClient != nil {
+		opts.HTTPClient = o.HTTPClient
+	}
+	if s.OIDCEndpoint != "" {
+		opts.BaseEndpoint = aws.String(s.OIDCEndpoint)
+	}
+	return ssooidc.New(opts)
+}
+
+func describe(s *plan.SSO) string {
+	if s.Session != "" {
+		return "sso-session " + s.Session
+	}
+	return s.StartURL
+}
