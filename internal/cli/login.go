@@ -79,8 +79,8 @@ starts from IAM Identity Center.`,
 			return nil
 		},
 	}
-	addChainFlags(cmd, &o, sys)
 	f := cmd.Flags()
+	f.StringVar(&o.profile, "profile", "", "profile whose chain starts from IAM Identity Center (same as the PROFILE argument)")
 	f.StringVar(&session, "sso-session", "", "sign in to this [sso-session NAME] instead of a profile's")
 	f.BoolVar(&noBrowser, "no-browser", false, "only print the URL and code (for SSH sessions and headless machines)")
 	f.BoolVar(&deviceCode, "use-device-code", true, "use the device authorization flow (the only flow in this version)")
@@ -122,11 +122,11 @@ func newLogoutCmd(sys IO) *cobra.Command {
 			if removed {
 				state = "token removed"
 			}
-			fmt.Fprintf(sys.Err, "rolehop: signed out of %s: %s, %d cached credential(s) removed\n", s.StartURL, state, n)
+			fmt.Fprintf(sys.Err, "rolehop: signed out of %s (%s): %s, %d cached credential(s) removed\n", s.TokenKey(), s.StartURL, state, n)
 			return nil
 		},
 	}
-	addChainFlags(cmd, &o, sys)
+	cmd.Flags().StringVar(&o.profile, "profile", "", "profile whose chain starts from IAM Identity Center (same as the PROFILE argument)")
 	cmd.Flags().StringVar(&session, "sso-session", "", "sign out of this [sso-session NAME]")
 	return cmd
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
+	"github.com/aws/smithy-go"
 
 	"github.com/rolehop/rolehop/internal/fsutil"
 	"github.com/rolehop/rolehop/internal/plan"
@@ -172,7 +173,7 @@ func AccessToken(ctx context.Context, s *plan.SSO, o Options) (string, error) {
 		if err := refresh(ctx, s, t, o); err == nil {
 			return t.AccessToken, t.Write(path)
 		} else if !t.ExpiresAt.After(now) {
-			return "", fmt.Errorf("%w: the IAM Identity Center session for %s expired and could not be refreshed (%v): run `%s`", ErrLoginNeeded, describe(s), oneLine(err), o.LoginHint)
+			return "", fmt.Errorf("%w: the IAM Identity Center session for %s expired and could not be refreshed (%s): run `%s`", ErrLoginNeeded, describe(s), apiError(err), o.LoginHint)
 		}
 	}
 	if t.ExpiresAt.After(now) {
@@ -196,6 +197,18 @@ func refresh(ctx context.Context, s *plan.SSO, t *Token, o Options) error {
 		t.RefreshToken = aws.ToString(out.RefreshToken)
 	}
 	return nil
+}
+
+// apiError shortens an SDK error to "Code: message" when it is an API error.
+func apiError(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		if msg := api.ErrorMessage(); msg != "" {
+			return api.ErrorCode() + ": " + msg
+		}
+		return api.ErrorCode()
+	}
+	return oneLine(err)
 }
 
 func oidcClient(s *plan.SSO, o Options) *ssooidc.Client {
