@@ -42,12 +42,15 @@ func newLoginCmd(sys IO) *cobra.Command {
 	var o chainOptions
 	var session string
 	var noBrowser, deviceCode, force bool
+	var browserCommand string
 	args, complete := oneProfileArg(sys)
 	cmd := &cobra.Command{
 		Use:   "login [PROFILE | --sso-session NAME]",
 		Short: "Sign in to IAM Identity Center (SSO) and cache the token where the AWS CLI reads it",
-		Long: `Sign in with the OAuth device authorization flow: rolehop shows a URL and a code on stderr
-(and opens the browser unless --no-browser), then waits for you to confirm. The token is
+		Long: `Sign in to IAM Identity Center like "aws sso login": with an sso-session and a browser,
+the authorization-code flow with PKCE (the browser comes back to a one-time loopback
+address); otherwise — --no-browser, --use-device-code, SSH sessions, legacy profiles — the
+device authorization flow, which shows a URL and a code on stderr to confirm. The token is
 written to ~/.aws/sso/cache/<sha1>.json exactly as "aws sso login" writes it, so a login by
 either tool serves both. Tokens are refreshed automatically with their refresh token; log
 in again only when the session itself has ended. PROFILE may be any profile whose chain
@@ -67,11 +70,19 @@ starts from IAM Identity Center.`,
 				return nil
 			}
 			opts := sso.LoginOptions{Options: sso.Options{Home: home, LoginHint: hint}, Out: sys.Err}
-			if !noBrowser {
+			switch {
+			case browserCommand != "":
+				opts.OpenBrowser = func(url string) error { return exec.Command(browserCommand, url).Start() }
+			case !noBrowser && hasBrowser(sys.Getenv):
 				opts.OpenBrowser = openBrowser
 			}
-			_ = deviceCode // the device flow is the only one implemented
-			t, err := sso.LoginDevice(cmd.Context(), s, opts)
+			login := sso.LoginDevice
+			// The AWS CLI's choice: PKCE with an sso-session and a browser,
+			// the device code otherwise (legacy profiles, SSH, headless).
+			if opts.OpenBrowser != nil && !deviceCode && s.Session != "" {
+				login = sso.LoginPKCE
+			}
+			t, err := login(cmd.Context(), s, opts)
 			if err != nil {
 				return err
 			}
@@ -83,7 +94,8 @@ starts from IAM Identity Center.`,
 	f.StringVar(&o.profile, "profile", "", "profile whose chain starts from IAM Identity Center (same as the PROFILE argument)")
 	f.StringVar(&session, "sso-session", "", "sign in to this [sso-session NAME] instead of a profile's")
 	f.BoolVar(&noBrowser, "no-browser", false, "only print the URL and code (for SSH sessions and headless machines)")
-	f.BoolVar(&deviceCode, "use-device-code", true, "use the device authorization flow (the only flow in this version)")
+	f.BoolVar(&deviceCode, "use-device-code", false, "use the device-code flow even where a browser could open (default without a browser or for legacy profiles)")
+	f.StringVar(&browserCommand, "browser-command", "", "program that opens the sign-in URL (given as its last argument)")
 	f.BoolVar(&force, "force", false, "sign in even if the cached token is still valid")
 	return cmd
 }
@@ -129,6 +141,19 @@ func newLogoutCmd(sys IO) *cobra.Command {
 	cmd.Flags().StringVar(&o.profile, "profile", "", "profile whose chain starts from IAM Identity Center (same as the PROFILE argument)")
 	cmd.Flags().StringVar(&session, "sso-session", "", "sign out of this [sso-session NAME]")
 	return cmd
+}
+
+// hasBrowser guesses whether a browser can open here: a desktop session
+// (DISPLAY/WAYLAND_DISPLAY on Unix, always on macOS and Windows), not SSH.
+func hasBrowser(getenv func(string) string) bool {
+	if getenv("SSH_CONNECTION") != "" || getenv("SSH_TTY") != "" {
+		return false
+	}
+	switch runtime.GOOS {
+	case "darwin", "windows":
+		return true
+	}
+	return getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != ""
 }
 
 // openBrowser opens url with the platform's opener.

@@ -89,14 +89,7 @@ func LoginDevice(ctx context.Context, s *plan.SSO, o LoginOptions) (*Token, erro
 		var expired *oidctypes.ExpiredTokenException
 		switch {
 		case err == nil:
-			t := &Token{StartURL: s.StartURL, Region: s.Region, AccessToken: aws.ToString(out.AccessToken),
-				ExpiresAt: o.now().Add(time.Duration(out.ExpiresIn) * time.Second).UTC(), ClientID: aws.ToString(reg.ClientId),
-				ClientSecret: aws.ToString(reg.ClientSecret), RegistrationExpiresAt: time.Unix(reg.ClientSecretExpiresAt, 0).UTC(),
-				RefreshToken: aws.ToString(out.RefreshToken)}
-			if old, err := ReadToken(CachePath(o.Home, s.TokenKey())); err == nil {
-				t.raw = old.raw
-			}
-			return t, t.Write(CachePath(o.Home, s.TokenKey()))
+			return storeLogin(s, o.Options, reg, out)
 		case errors.As(err, &pending):
 		case errors.As(err, &slow):
 			interval += 5 * time.Second
@@ -106,6 +99,19 @@ func LoginDevice(ctx context.Context, s *plan.SSO, o LoginOptions) (*Token, erro
 			return nil, fmt.Errorf("sign-in to %s failed: %s", describe(s), oneLine(err))
 		}
 	}
+}
+
+// storeLogin writes a fresh login to the AWS CLI's token cache.
+func storeLogin(s *plan.SSO, o Options, reg *ssooidc.RegisterClientOutput, out *ssooidc.CreateTokenOutput) (*Token, error) {
+	path := CachePath(o.Home, s.TokenKey())
+	t := &Token{StartURL: s.StartURL, Region: s.Region, AccessToken: aws.ToString(out.AccessToken),
+		ExpiresAt: o.now().Add(time.Duration(out.ExpiresIn) * time.Second).UTC(), ClientID: aws.ToString(reg.ClientId),
+		ClientSecret: aws.ToString(reg.ClientSecret), RegistrationExpiresAt: time.Unix(reg.ClientSecretExpiresAt, 0).UTC(),
+		RefreshToken: aws.ToString(out.RefreshToken)}
+	if old, err := ReadToken(path); err == nil {
+		t.raw = old.raw
+	}
+	return t, t.Write(path)
 }
 
 func removeIfExists(path string) error {
