@@ -16,6 +16,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,7 +33,7 @@ type Fetch func(ctx context.Context, atLeast time.Duration) (aws.Credentials, er
 // Route is one set of credentials served under Path to holders of Token.
 type Route struct {
 	Name    string // shown in logs: the profile
-	Path    string // e.g. /v1/credentials/prod
+	Path    string // as sent on the wire, escaped: e.g. /v1/credentials/prod
 	Token   string // the exact Authorization header value
 	RoleARN string // optional, included in answers
 	Fetch   Fetch
@@ -70,6 +71,8 @@ type Server struct {
 	hosts   atomic.Pointer[[]string] // accepted Host headers, set by Serve
 	anyHost atomic.Bool              // TLS: the certificate defends instead
 	wg      sync.WaitGroup
+
+	readHeaderTimeout time.Duration // 0: 5 s; tests shorten it
 }
 
 // answer is what a route serves now.
@@ -101,6 +104,9 @@ func New(routes []Route, opts Options) (*Server, error) {
 	for _, r := range routes {
 		if len(r.Token) < 32 || !strings.HasPrefix(r.Path, "/") || r.Fetch == nil {
 			return nil, fmt.Errorf("route %q: needs a path, a token of at least 32 characters and a fetch function", r.Name)
+		}
+		if u, err := url.Parse(r.Path); err != nil || u.EscapedPath() != r.Path {
+			return nil, fmt.Errorf("route %q: path %q is not an escaped URL path (see url.PathEscape)", r.Name, r.Path)
 		}
 		if _, dup := s.routes[r.Path]; dup {
 			return nil, fmt.Errorf("two routes on path %s", r.Path)
@@ -142,8 +148,8 @@ func (s *Server) Wait() { s.wg.Wait() }
 func (s *Server) refresh(ctx context.Context, r *route, atLeast time.Duration) (*answer, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if cur := r.current.Load(); cur != nil && cur.expires.Sub(s.opts.Now()) > atLeast && atLeast > 0 {
-		return cur, nil // someone refreshed while we waited
+	if cur := r.current.Load(); cur != nil && cur.expires.Sub(s.opts.Now()) > atLeast {
+		return cur, nil // someone refreshed while we waited (atLeast 0: a request found them expired)
 	}
 	creds, err := r.Fetch(ctx, atLeast)
 	if err != nil {
@@ -177,6 +183,10 @@ func (s *Server) encode(r *route, c aws.Credentials) (*answer, error) {
 		// the container endpoints do; they stay valid anyway.
 		expires = now.Add(time.Hour)
 	}
+	// The answer shows whole seconds (RFC 3339), rounded down: serve and
+	// refresh by that, or clients get answers whose Expiration has passed
+	// (SSO and some sources give fractional expirations).
+	expires = expires.Truncate(time.Second)
 	b, err := json.Marshal(body{c.AccessKeyID, c.SecretAccessKey, c.SessionToken, expires.UTC().Format(time.RFC3339), r.RoleARN, c.AccountID})
 	if err != nil {
 		return nil, err
@@ -194,9 +204,11 @@ func (s *Server) window(lifetime time.Duration) time.Duration {
 func (s *Server) refreshLoop(ctx context.Context, r *route) {
 	backoff := time.Second
 	for {
-		wait := backoff
+		var wait time.Duration
 		if cur := r.current.Load(); cur != nil && r.lastErr.Load() == nil {
 			wait = cur.refresh.Sub(s.opts.Now())
+		} else {
+			wait, backoff = backoff, min(backoff*2, time.Minute)
 		}
 		if wait > 0 {
 			select {
@@ -208,8 +220,10 @@ func (s *Server) refreshLoop(ctx context.Context, r *route) {
 		cur := r.current.Load()
 		atLeast := time.Duration(0)
 		if cur != nil {
-			// Only credentials that outlive the current ones are progress.
-			atLeast = cur.expires.Sub(s.opts.Now()) + time.Second
+			// Only credentials that outlive the current ones are progress;
+			// once those expired, any valid ones are (never a negative
+			// atLeast, which would admit expired ones).
+			atLeast = max(cur.expires.Sub(s.opts.Now())+time.Second, 0)
 		}
 		a, err := s.refresh(ctx, r, atLeast)
 		switch {
@@ -218,10 +232,14 @@ func (s *Server) refreshLoop(ctx context.Context, r *route) {
 		case err != nil:
 			left := "no credentials to serve"
 			if cur != nil {
-				left = fmt.Sprintf("still serving credentials that expire in %s", cur.expires.Sub(s.opts.Now()).Round(time.Second))
+				if d := cur.expires.Sub(s.opts.Now()); d > 0 {
+					left = fmt.Sprintf("still serving credentials that expire in %s", d.Round(time.Second))
+				} else {
+					left = fmt.Sprintf("the last credentials expired %s ago, none to serve", (-d).Round(time.Second))
+				}
 			}
+			// backoff is the next wait: the loop doubles it as it sleeps.
 			fmt.Fprintf(s.opts.Log, "rolehop: serve %s: refresh failed (%s), retrying in %s: %s\n", r.Name, left, backoff, oneLine(err.Error()))
-			backoff = min(backoff*2, time.Minute)
 		default:
 			backoff = time.Second
 			fmt.Fprintf(s.opts.Log, "rolehop: serve %s: refreshed, valid until %s\n", r.Name, a.expires.UTC().Format(time.RFC3339))
@@ -237,7 +255,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		s.fail(w, http.StatusForbidden, "InvalidHost", "Host header not allowed")
 		return
 	}
-	r, ok := s.routes[req.URL.Path]
+	// The path exactly as sent: routes' paths are escaped, and an escaped
+	// "/" (a profile named "team/prod") is not a separator.
+	r, ok := s.routes[req.URL.EscapedPath()]
 	if !ok {
 		s.fail(w, http.StatusNotFound, "NotFound", "no credentials at this path")
 		return
@@ -251,7 +271,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		s.fail(w, http.StatusUnauthorized, "Unauthorized", "missing or wrong Authorization token")
 		return
 	}
-	if req.ContentLength > 0 {
+	if req.ContentLength != 0 { // -1: chunked
 		s.fail(w, http.StatusRequestEntityTooLarge, "BodyNotAllowed", "a credentials request has no body")
 		return
 	}
@@ -329,9 +349,13 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, tlsConfig *tls.Confi
 	if tlsConfig != nil {
 		l = tls.NewListener(l, tlsConfig)
 	}
+	readHeaderTimeout := 5 * time.Second
+	if s.readHeaderTimeout > 0 {
+		readHeaderTimeout = s.readHeaderTimeout
+	}
 	srv := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,
 		IdleTimeout:       90 * time.Second,
