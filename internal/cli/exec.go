@@ -12,7 +12,7 @@ import (
 
 func newExecCmd(sys IO) *cobra.Command {
 	var o chainOptions
-	var server bool
+	var server, pick bool
 	_, complete := oneProfileArg(sys)
 	cmd := &cobra.Command{
 		Use:   "exec [PROFILE] [flags] -- CMD [ARGS...]",
@@ -50,6 +50,16 @@ refreshing them in the background until the child exits — for jobs that outliv
 			if dash == 1 {
 				profile = args[0]
 			}
+			if pick {
+				if profile != "" || o.profile != "" {
+					return usagef("give a PROFILE or --pick, not both")
+				}
+				picked, err := pickProfile(cmd.Context(), sys, "")
+				if err != nil {
+					return err
+				}
+				profile = picked
+			}
 			// Ctrl-C while credentials are being fetched stops rolehop; once
 			// the child runs, signals are forwarded to it instead.
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
@@ -82,5 +92,6 @@ refreshing them in the background until the child exits — for jobs that outliv
 	}
 	addChainFlags(cmd, &o, sys)
 	cmd.Flags().BoolVar(&server, "server", false, "give the child a local credentials endpoint instead of keys: its SDK refreshes by itself, past the 1-hour chaining limit")
+	cmd.Flags().BoolVar(&pick, "pick", false, "choose the profile from a list on the terminal first (see rolehop pick)")
 	return cmd
 }

@@ -112,6 +112,8 @@ credential_process JSON. It reads ~/.aws/config and ~/.aws/credentials like the 
 		newServeCmd(sys),
 		newLoginCmd(sys),
 		newLogoutCmd(sys),
+		newSSOCmd(sys),
+		newPickCmd(sys),
 	)
 	return root
 }
