@@ -279,9 +279,10 @@ func scanLines(data []byte) []srcLine {
 	return lines
 }
 
-// dominantEOL returns the most common line ending of the parts ("\n" on a
-// tie with it or when there is none; CRLF on a tie with a lone CR).
-func dominantEOL(parts ...[]byte) string {
+// DominantEOL returns the most common line ending in parts, or "" if there
+// is none ("\n" wins ties with CRLF; CRLF wins ties with a lone CR). Writers
+// use it so that the lines they add match the file.
+func DominantEOL(parts ...[]byte) string {
 	var crlf, lf, cr int
 	for _, p := range parts {
 		n := bytes.Count(p, []byte("\r\n"))
@@ -290,10 +291,20 @@ func dominantEOL(parts ...[]byte) string {
 		cr += bytes.Count(p, []byte("\r")) - n
 	}
 	switch {
+	case crlf == 0 && lf == 0 && cr == 0:
+		return ""
 	case crlf > lf && crlf >= cr:
 		return "\r\n"
 	case cr > lf && cr > crlf:
 		return "\r"
+	}
+	return "\n"
+}
+
+// dominantEOL is DominantEOL with "\n" when the parts have no line break.
+func dominantEOL(parts ...[]byte) string {
+	if eol := DominantEOL(parts...); eol != "" {
+		return eol
 	}
 	return "\n"
 }

@@ -136,27 +136,6 @@ func CheckBlock(path string, data []byte, id string) error {
 	return err
 }
 
-// dominantEOL returns the most common line ending in parts, or "" if there
-// is none ("\n" wins ties with CRLF; CRLF wins ties with a lone CR).
-func dominantEOL(parts ...[]byte) string {
-	var crlf, lf, cr int
-	for _, p := range parts {
-		n := bytes.Count(p, []byte("\r\n"))
-		crlf += n
-		lf += bytes.Count(p, []byte("\n")) - n
-		cr += bytes.Count(p, []byte("\r")) - n
-	}
-	switch {
-	case crlf == 0 && lf == 0 && cr == 0:
-		return ""
-	case crlf > lf && crlf >= cr:
-		return "\r\n"
-	case cr > lf && cr > crlf:
-		return "\r"
-	}
-	return "\n"
-}
-
 // splice puts the block lines (without line breaks) in place of the block
 // s of data, or at the end of data when there is none. It returns the new
 // file and the 1-based line numbers of the new BEGIN and END lines. Every
@@ -170,9 +149,9 @@ func splice(data []byte, lines []line, s span, block []string) (out []byte, firs
 	} else {
 		prefix = data
 	}
-	eol := dominantEOL(prefix, suffix)
+	eol := awsconfig.DominantEOL(prefix, suffix)
 	if eol == "" && s.found {
-		eol = dominantEOL(data[s.start:s.end])
+		eol = awsconfig.DominantEOL(data[s.start:s.end])
 	}
 	if eol == "" {
 		eol = "\n"

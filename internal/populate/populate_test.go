@@ -138,7 +138,7 @@ func TestApplyKeepsOutsideBytes(t *testing.T) {
 				}
 			}
 			// The block uses the file's line endings.
-			if eol := dominantEOL(b0, a0); eol != "" {
+			if eol := awsconfig.DominantEOL(b0, a0); eol != "" {
 				blk := res.Data[len(b1) : len(res.Data)-len(a1)]
 				n := len(splitLines(blk))
 				if !bytes.HasSuffix(blk, []byte(eol)) {
