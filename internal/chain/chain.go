@@ -34,6 +34,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// Prompt asks for MFA codes on a terminal; nil means there is none.
 	Prompt func(ctx context.Context, serial string) (string, error)
+	// Provided is the source for plans whose source is SourceProvided.
+	Provided aws.CredentialsProvider
 	// Getenv reads the environment (GitHub OIDC variables); nil: os.Getenv.
 	Getenv func(string) string
 	// Stderr receives an mfa_process's stderr.
@@ -80,7 +82,7 @@ func Build(p *plan.Plan, opts Options) (aws.CredentialsProvider, error) {
 	if opts.MinTTL == 0 {
 		opts.MinTTL = DefaultMinTTL
 	}
-	src, err := source.New(p.Source, source.Options{HTTPClient: opts.HTTPClient, STSRegion: p.STSRegion, STSEndpoint: p.STSEndpoint.Value, Getenv: opts.Getenv})
+	src, err := source.New(p.Source, source.Options{HTTPClient: opts.HTTPClient, STSRegion: p.STSRegion, STSEndpoint: p.STSEndpoint.Value, Getenv: opts.Getenv, Provided: opts.Provided})
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,7 @@ const (
 	SourceIMDS      SourceKind = "instance-metadata"  // EC2 instance role (IMDSv2)
 	SourceWebIdent  SourceKind = "web-identity"       // AssumeRoleWithWebIdentity with an OIDC token
 	SourceSSO       SourceKind = "sso"                // IAM Identity Center role credentials
+	SourceProvided  SourceKind = "provided"           // credentials given by a library caller
 )
 
 // GitHubOIDC is the WebIdentityTokenFile value that means "ask GitHub
@@ -148,6 +149,8 @@ func (s Source) Describe() string {
 		return "container credentials endpoint " + s.ContainerURL
 	case SourceIMDS:
 		return "EC2 instance metadata (IMDSv2)"
+	case SourceProvided:
+		return "the credentials of the caller's aws.Config"
 	case SourceSSO:
 		where := "sso-session " + s.SSO.Session
 		if s.SSO.Session == "" {

@@ -54,6 +54,10 @@ type Request struct {
 	// Config is the parsed ~/.aws/config and ~/.aws/credentials.
 	Config *awsconfig.Config
 
+	// Provided means the caller supplies the source credentials (the Go
+	// library's base aws.Config): no ambient resolution happens.
+	Provided bool
+
 	// LocalUser is the operating-system user name, used in the default
 	// session name.
 	LocalUser string

@@ -136,6 +136,9 @@ func (r *resolver) unknownProfile(name, from string) error {
 // ambient is the chain used when no profile is named: env keys, then the
 // default profile, then the container endpoint, then instance metadata.
 func (r *resolver) ambient() (Source, []rawHop, error) {
+	if r.req.Provided {
+		return Source{Kind: SourceProvided, From: "the base aws.Config"}, nil, nil
+	}
 	var tried []string
 	src, ok, err := r.envKeys("ambient credentials: AWS_ACCESS_KEY_ID is set")
 	if err != nil || ok {

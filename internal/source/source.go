@@ -36,6 +36,8 @@ type Options struct {
 	STSRegion, STSEndpoint string
 	// Getenv reads the GitHub Actions OIDC variables; nil means os.Getenv.
 	Getenv func(string) string
+	// Provided is the credentials of a SourceProvided plan.
+	Provided aws.CredentialsProvider
 }
 
 // New returns a provider for src whose failures are *Error. The caller
@@ -55,6 +57,11 @@ func newProvider(src plan.Source, opts Options) (aws.CredentialsProvider, error)
 	switch src.Kind {
 	case plan.SourceWebIdent:
 		return webIdentity(src, opts), nil
+	case plan.SourceProvided:
+		if opts.Provided == nil {
+			return nil, fmt.Errorf("the plan expects caller-provided credentials but none were given")
+		}
+		return opts.Provided, nil
 	case plan.SourceSSO:
 		return &sso.RoleProvider{SSO: src.SSO, Opts: sso.Options{
 			Home: awsconfig.HomeDir(opts.Getenv), HTTPClient: opts.HTTPClient, Now: opts.Clock, LoginHint: LoginHint(src),
