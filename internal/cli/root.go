@@ -112,6 +112,7 @@ credential_process JSON. It reads ~/.aws/config and ~/.aws/credentials like the 
 		newServeCmd(sys),
 		newLoginCmd(sys),
 		newLogoutCmd(sys),
+		newConsoleCmd(sys),
 		newSSOCmd(sys),
 		newPickCmd(sys),
 	)
