@@ -97,6 +97,5 @@ func federate(cmd *cobra.Command, p *plan.Plan, creds aws.Credentials, duration 
 	if err != nil {
 		return aws.Credentials{}, fmt.Errorf("GetFederationToken with the IAM user's keys failed: %s", oneLine(err.Error()))
 	}
-	c := out.Credentials
-	return aws.Credentials{AccessKeyID: aws.ToString(c.AccessKeyId), SecretAccessKey: aws.ToString(c.SecretAccessKey), SessionToken: aws.ToString(c.SessionToken)}, nil
+	return hop.Credentials(out.Credentials, "rolehop:GetFederationToken"), nil
 }

@@ -93,21 +93,29 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if err != nil {
 		return aws.Credentials{}, p.explain(ctx, err)
 	}
-	c := out.Credentials
+	creds := Credentials(out.Credentials, "rolehop:AssumeRole")
+	if u := out.AssumedRoleUser; u != nil {
+		creds.AccountID = AccountOf(aws.ToString(u.Arn))
+	}
+	return creds, nil
+}
+
+// Credentials converts STS credentials to aws.Credentials.
+func Credentials(c *ststypes.Credentials, source string) aws.Credentials {
+	if c == nil {
+		return aws.Credentials{Source: source}
+	}
 	creds := aws.Credentials{
 		AccessKeyID:     aws.ToString(c.AccessKeyId),
 		SecretAccessKey: aws.ToString(c.SecretAccessKey),
 		SessionToken:    aws.ToString(c.SessionToken),
-		Source:          "rolehop:AssumeRole",
+		Source:          source,
 		CanExpire:       c.Expiration != nil,
 	}
 	if c.Expiration != nil {
 		creds.Expires = *c.Expiration
 	}
-	if u := out.AssumedRoleUser; u != nil {
-		creds.AccountID = AccountOf(aws.ToString(u.Arn))
-	}
-	return creds, nil
+	return creds
 }
 
 // input builds the AssumeRole request, resolving the session name and MFA code.

@@ -39,16 +39,5 @@ func (s *SessionToken) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if err != nil {
 		return aws.Credentials{}, s.explain(ctx, err)
 	}
-	c := out.Credentials
-	creds := aws.Credentials{
-		AccessKeyID:     aws.ToString(c.AccessKeyId),
-		SecretAccessKey: aws.ToString(c.SecretAccessKey),
-		SessionToken:    aws.ToString(c.SessionToken),
-		Source:          "rolehop:GetSessionToken",
-		CanExpire:       c.Expiration != nil,
-	}
-	if c.Expiration != nil {
-		creds.Expires = *c.Expiration
-	}
-	return creds, nil
+	return Credentials(out.Credentials, "rolehop:GetSessionToken"), nil
 }
