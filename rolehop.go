@@ -13,9 +13,12 @@
 //	s3Client := s3.NewFromConfig(cfg)
 //
 // Without WithBaseConfig the first credentials are found like the CLI
-// finds them: env keys, web identity, the default profile, the container
-// endpoint, then instance metadata (the Lambda execution role's keys are in
-// the environment).
+// finds them: a profile named by AWS_PROFILE (whose roles come first), else
+// env keys, web identity, the default profile, the container endpoint, then
+// instance metadata (the Lambda execution role's keys are in the
+// environment). The returned config then holds only the region and the
+// credentials; to keep endpoints, retryers and other settings of your own,
+// pass your config with WithBaseConfig.
 package rolehop
 
 import (
@@ -116,7 +119,9 @@ func AssumeRole(ctx context.Context, roleARN string, opts ...Option) (aws.Config
 // Config returns a config that acts as the last of roleARNs, each role
 // assumed with the credentials of the one before it. The options that name
 // one hop (session name, duration, external id, policies, tags, source
-// identity) apply to the last one; earlier hops carry its session name.
+// identity) apply to the last one; earlier hops get rolehop's default
+// session name (rolehop-<user>), and each hop without a name of its own
+// carries the previous hop's.
 func Config(ctx context.Context, roleARNs []string, opts ...Option) (aws.Config, error) {
 	if len(roleARNs) == 0 {
 		return aws.Config{}, errors.New("rolehop: no role to assume: give at least one role ARN")
@@ -138,6 +143,9 @@ func build(ctx context.Context, req plan.Request, opts []Option) (aws.Config, er
 	}
 	if o.base != nil && o.cacheDir != "" {
 		return aws.Config{}, errors.New("rolehop: WithCacheDir cannot be combined with WithBaseConfig")
+	}
+	if o.base != nil && req.Profile != "" {
+		return aws.Config{}, errors.New("rolehop: Profile takes its credentials from the profile: WithBaseConfig cannot be combined with it")
 	}
 	cfg, err := awsconfig.LoadEnv(o.getenv)
 	if err != nil {
@@ -179,6 +187,9 @@ func build(ctx context.Context, req plan.Request, opts []Option) (aws.Config, er
 		out = o.base.Copy()
 	}
 	out.Credentials = &provider{prov}
+	if o.httpClient != nil {
+		out.HTTPClient = o.httpClient
+	}
 	if p.Region.IsSet() {
 		out.Region = p.Region.Value
 	}

@@ -70,7 +70,9 @@ func Resolve(req Request) (*Plan, error) {
 func (r *resolver) chain() (Source, []rawHop, error) {
 	name, from := r.req.Profile, r.req.ProfileFrom
 	envProfile, envDefault := r.env("AWS_PROFILE"), r.env("AWS_DEFAULT_PROFILE")
-	if name == "" {
+	// A library caller's own credentials are the source: AWS_PROFILE does
+	// not redirect them.
+	if name == "" && !r.req.Provided {
 		switch {
 		case envProfile != "":
 			name, from = envProfile, "env AWS_PROFILE"
