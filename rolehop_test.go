@@ -125,6 +125,14 @@ func TestBaseConfig(t *testing.T) {
 	if _, err := cfg.Credentials.Retrieve(context.Background()); err != nil || cfg.Region != "ap-northeast-1" || len(stub.calls) != 1 {
 		t.Fatalf("err %v, region %q, calls %d", err, cfg.Region, len(stub.calls))
 	}
+	// AWS_PROFILE does not redirect the caller's own credentials.
+	withProfile := testEnv(t, stub, map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_PROFILE": "elsewhere"})
+	if _, err := AssumeRole(context.Background(), roleB, WithBaseConfig(base), withGetenv(withProfile)); err != nil {
+		t.Errorf("AWS_PROFILE with WithBaseConfig: %v", err)
+	}
+	if _, err := Profile(context.Background(), "p", WithBaseConfig(base), withGetenv(getenv)); err == nil {
+		t.Error("Profile + WithBaseConfig accepted")
+	}
 	if _, err := AssumeRole(context.Background(), roleB, WithBaseConfig(base), WithCacheDir(t.TempDir()), withGetenv(getenv)); err == nil {
 		t.Error("WithCacheDir + WithBaseConfig accepted")
 	}
