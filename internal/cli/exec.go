@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -35,7 +36,7 @@ refreshing them in the background until the child exits — for jobs that outliv
 			dash := cmd.ArgsLenAtDash()
 			if dash < 0 {
 				if len(args) > 1 {
-					return usagef("put the command after --: rolehop exec [PROFILE] -- %s", args[0])
+					return usagef("put the command after --: rolehop exec %s -- %s", args[0], strings.Join(args[1:], " "))
 				}
 				return usagef("exec needs a command after --: rolehop exec [PROFILE] -- CMD [ARGS...]")
 			}
