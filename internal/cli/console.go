@@ -88,7 +88,7 @@ func directFromUserKeys(p *plan.Plan) bool {
 // federate turns long-term keys into a federated session that the console
 // accepts, with the user's own permissions.
 func federate(cmd *cobra.Command, p *plan.Plan, creds aws.Credentials, duration time.Duration) (aws.Credentials, error) {
-	client := hop.NewSTSClient(staticProvider(creds), hop.Options{Region: p.STSRegion, Endpoint: p.STSEndpoint.Value, HTTPClient: chain.DefaultHTTPClient()})
+	client := stsWith(p, creds)
 	in := &sts.GetFederationTokenInput{Name: aws.String("rolehop-console"), Policy: aws.String(console.AdministratorPolicy)}
 	if duration > 0 {
 		in.DurationSeconds = aws.Int32(int32(duration / time.Second))

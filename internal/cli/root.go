@@ -30,7 +30,8 @@ type IO struct {
 	Out, Err io.Writer
 	Getenv   func(string) string
 	Environ  func() []string
-	// StdinIsTerminal reports whether MFA prompts can reach a person.
+	// HasTerminal reports whether a controlling terminal may exist for MFA
+	// prompts (/dev/tty); opening it can still fail, which the prompt reports.
 	HasTerminal bool
 }
 

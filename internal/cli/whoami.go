@@ -13,6 +13,7 @@ import (
 
 	"github.com/rolehop/rolehop/internal/chain"
 	"github.com/rolehop/rolehop/internal/hop"
+	"github.com/rolehop/rolehop/internal/plan"
 )
 
 // identity is whoami's JSON output.
@@ -39,10 +40,7 @@ func newWhoamiCmd(sys IO) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			client := hop.NewSTSClient(aws.NewCredentialsCache(staticProvider(creds)), hop.Options{
-				Region: p.STSRegion, Endpoint: p.STSEndpoint.Value, HTTPClient: chain.DefaultHTTPClient(),
-			})
-			out, err := client.GetCallerIdentity(cmd.Context(), &sts.GetCallerIdentityInput{})
+			out, err := stsWith(p, creds).GetCallerIdentity(cmd.Context(), &sts.GetCallerIdentityInput{})
 			if err != nil {
 				return fmt.Errorf("sts:GetCallerIdentity with the final credentials failed: %s", oneLine(err.Error()))
 			}
@@ -66,6 +64,12 @@ func newWhoamiCmd(sys IO) *cobra.Command {
 	addChainFlags(cmd, &o, sys)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print {Account, Arn, UserId, Expiration} as JSON")
 	return cmd
+}
+
+// stsWith is an STS client signing with creds, at the plan's STS region and
+// endpoint: for calls made with a chain's final credentials.
+func stsWith(p *plan.Plan, creds aws.Credentials) *sts.Client {
+	return hop.NewSTSClient(staticProvider(creds), hop.Options{Region: p.STSRegion, Endpoint: p.STSEndpoint.Value, HTTPClient: chain.DefaultHTTPClient()})
 }
 
 // staticProvider hands out fixed credentials.
