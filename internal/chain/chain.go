@@ -74,8 +74,34 @@ func Cause(err error) error {
 	return err
 }
 
-// Build returns the provider of the plan's final credentials.
+// StepProvider is the provider of one step of a chain as a user sees it:
+// the source, or one hop. Each provider wraps the one before it, so
+// retrieving a hop's credentials retrieves (or reuses, through the
+// in-process cache.Memo) those of every step before it.
+type StepProvider struct {
+	// Hop is the index into Plan.Hops, or -1 for the source.
+	Hop int
+	// Provider hands out the step's credentials.
+	Provider aws.CredentialsProvider
+	// MFASession is, for a hop whose MFA path is plan.MFAViaSession, the
+	// GetSessionToken step between the previous step and the hop; nil
+	// otherwise.
+	MFASession aws.CredentialsProvider
+}
+
+// Build returns the provider of the plan's final credentials: the last
+// element of BuildSteps.
 func Build(p *plan.Plan, opts Options) (aws.CredentialsProvider, error) {
+	steps, err := BuildSteps(p, opts)
+	if err != nil {
+		return nil, err
+	}
+	return steps[len(steps)-1].Provider, nil
+}
+
+// BuildSteps returns the providers of every step of the plan: the source
+// first, then one per hop in order. The last one is the chain's result.
+func BuildSteps(p *plan.Plan, opts Options) ([]StepProvider, error) {
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = DefaultHTTPClient()
 	}
@@ -87,6 +113,8 @@ func Build(p *plan.Plan, opts Options) (aws.CredentialsProvider, error) {
 		return nil, err
 	}
 	var prov aws.CredentialsProvider = &cache.Memo{Next: src, MinTTL: opts.MinTTL}
+	out := []StepProvider{{Hop: -1, Provider: prov}}
+	var mfaSession aws.CredentialsProvider
 	steps := Steps(p)
 	for i, st := range steps {
 		minTTL := opts.MinTTL
@@ -112,8 +140,17 @@ func Build(p *plan.Plan, opts Options) (aws.CredentialsProvider, error) {
 			next = &cache.Provider{Store: opts.Store, Key: st.Key, Meta: st.Meta, MinTTL: minTTL, Next: next}
 		}
 		prov = &cache.Memo{Next: next, MinTTL: minTTL}
+		switch {
+		case st.Hop < 0:
+			out[0].Provider = prov
+		case st.Meta.Kind == cache.KindMFASession:
+			mfaSession = prov
+		default:
+			out = append(out, StepProvider{Hop: st.Hop, Provider: prov, MFASession: mfaSession})
+			mfaSession = nil
+		}
 	}
-	return prov, nil
+	return out, nil
 }
 
 func hopOptions(p *plan.Plan, h plan.Hop, opts Options) hop.Options {
