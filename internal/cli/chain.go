@@ -32,6 +32,11 @@ type chainOptions struct {
 	minTTL      time.Duration
 	mfaProcess  string
 	webIdentity string
+
+	// provided resolves as the library's WithBaseConfig does: the source is
+	// credentials the command has in hand (or, for policy --caller-arn,
+	// needs none), so no ambient source is looked for.
+	provided bool
 }
 
 // addChainFlags registers the chain flags, named like `aws sts assume-role`.
@@ -104,6 +109,7 @@ func (o *chainOptions) resolve(sys IO, profileArg string) (*plan.Plan, error) {
 		Region:          o.region,
 		MFAProcess:      o.mfaProcess,
 		WebIdentity:     o.webIdentity,
+		Provided:        o.provided,
 		Getenv:          sys.Getenv,
 		Config:          cfg,
 		LocalUser:       localUser(sys.Getenv),
