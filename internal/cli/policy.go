@@ -118,9 +118,11 @@ func runPolicy(ctx context.Context, sys IO, o *chainOptions, po policyOptions, h
 		}
 	default:
 		if in.CallerARN == "" {
+			o.debugf(sys, "source: %s (%s): asking sts:GetCallerIdentity for hop 1's caller", p.Source.Describe(), p.Source.From)
 			if in.CallerARN, err = sourceCaller(ctx, sys, p); err != nil {
 				return err
 			}
+			o.debugf(sys, "caller: %s", in.CallerARN)
 		}
 	}
 	res, err := policy.Generate(in)
