@@ -103,7 +103,11 @@ func runPolicy(ctx context.Context, sys IO, o *chainOptions, po policyOptions, h
 		fmt.Fprintf(sys.Err, "rolehop: warning: %s\n", w)
 	}
 	if len(p.Hops) == 0 && p.Source.Kind != plan.SourceWebIdent {
-		return usagef("the chain assumes no role (its source is %s): there is no role to write a policy for; name a role profile or add --role-arn", p.Source.Describe())
+		src := p.Source.Describe()
+		if p.Source.Kind == plan.SourceProvided {
+			src = "--caller-arn " + po.callerARN
+		}
+		return usagef("the chain assumes no role (its source is %s): there is no role to write a policy for; name a role profile or add --role-arn", src)
 	}
 	in := policy.Input{Plan: p, CallerARN: po.callerARN, GitHubRepository: sys.Getenv("GITHUB_REPOSITORY")}
 	switch p.Source.Kind {
