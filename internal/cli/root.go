@@ -116,6 +116,7 @@ credential_process JSON. It reads ~/.aws/config and ~/.aws/credentials like the 
 		newConsoleCmd(sys),
 		newSSOCmd(sys),
 		newPickCmd(sys),
+		newDoctorCmd(sys),
 		newPolicyCmd(sys),
 	)
 	return root

@@ -158,29 +158,43 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// startMoto starts one moto_server for the package and waits until it
-// answers GET /moto-api/data.json. The returned func stops it.
+// startMoto starts the moto_server shared by the package and waits until
+// it answers. The returned func stops it.
 func startMoto(dir string) (func(), error) {
-	logPath := filepath.Join(dir, "moto.log")
+	url, stop, err := startMotoServer(dir, "moto.log")
+	if err != nil {
+		return nil, err
+	}
+	motoURL = url
+	return stop, nil
+}
+
+// startMotoServer starts a moto_server on a free loopback port, logging to
+// dir/logName, with extraEnv (KEY=VALUE) added to its environment, and
+// waits until it answers GET /moto-api/data.json. It returns the server's
+// base URL and a func that stops it. Tests that need server-wide settings
+// (auth mode) start their own with it.
+func startMotoServer(dir, logName string, extraEnv ...string) (string, func(), error) {
+	logPath := filepath.Join(dir, logName)
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		port, err := freePort()
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		logf, err := os.Create(logPath)
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		cmd := exec.Command("moto_server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 		cmd.Stdout = logf
 		cmd.Stderr = logf
 		cmd.Dir = dir
-		cmd.Env = motoEnv()
+		cmd.Env = append(motoEnv(), extraEnv...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		if err := cmd.Start(); err != nil {
 			logf.Close()
-			return nil, fmt.Errorf("starting moto_server: %w", err)
+			return "", nil, fmt.Errorf("starting moto_server: %w", err)
 		}
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
@@ -197,8 +211,7 @@ func startMoto(dir string) (func(), error) {
 		url := fmt.Sprintf("http://127.0.0.1:%d", port)
 		err = waitReady(url+"/moto-api/data.json", motoStartTimeout, exited)
 		if err == nil {
-			motoURL = url
-			return stop, nil
+			return url, stop, nil
 		}
 		stop()
 		log, _ := os.ReadFile(logPath)
@@ -207,7 +220,7 @@ func startMoto(dir string) (func(), error) {
 			break
 		}
 	}
-	return nil, lastErr
+	return "", nil, lastErr
 }
 
 var errExitedEarly = errors.New("moto_server exited before it was ready")

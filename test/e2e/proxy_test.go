@@ -40,6 +40,8 @@ type Call struct {
 	Injected bool
 	// Response is the response body returned to the client.
 	Response string
+	// AmzDate is the request's X-Amz-Date header (its signing time).
+	AmzDate string
 }
 
 // Get returns the first value of a request parameter.
@@ -133,6 +135,7 @@ type Proxy struct {
 	arrived    map[string]int
 	delays     []*delay
 	rewrites   map[string]func(string) string
+	dateShift  time.Duration
 }
 
 // delay holds back the next remaining requests of one action.
@@ -185,7 +188,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	var call *Call
 	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
-			call = &Call{Action: form.Get("Action"), Params: form}
+			call = &Call{Action: form.Get("Action"), Params: form, AmzDate: r.Header.Get("X-Amz-Date")}
 			if m := credentialRe.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
 				call.AccessKeyID, call.Service = m[1], m[2]
 			}
@@ -207,6 +210,9 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(context.WithValue(r.Context(), actionKey{}, call.Action))
 
 	if inj := p.takeInjection(call.Action); inj != nil {
+		if d := p.shift(); d != 0 {
+			w.Header().Set("Date", time.Now().Add(d).UTC().Format(http.TimeFormat))
+		}
 		w.Header().Set("Content-Type", inj.contentType)
 		w.Header().Set("x-amzn-RequestId", "e2e-injected-0000")
 		w.WriteHeader(inj.status)
@@ -323,8 +329,27 @@ func (p *Proxy) SetExpiration(action string, ttl time.Duration) {
 	})
 }
 
-// modifyResponse applies a RewriteResponses hook to a response from moto.
+// ShiftDate makes every later response (forwarded or injected) carry a
+// Date header d away from the local clock, as a server would see a client
+// whose clock is off by -d.
+func (p *Proxy) ShiftDate(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dateShift = d
+}
+
+func (p *Proxy) shift() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.dateShift
+}
+
+// modifyResponse applies ShiftDate and a RewriteResponses hook to a
+// response from moto.
 func (p *Proxy) modifyResponse(resp *http.Response) error {
+	if d := p.shift(); d != 0 {
+		resp.Header.Set("Date", time.Now().Add(d).UTC().Format(http.TimeFormat))
+	}
 	action, _ := resp.Request.Context().Value(actionKey{}).(string)
 	if action == "" || resp.StatusCode != http.StatusOK {
 		return nil
