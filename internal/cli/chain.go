@@ -37,6 +37,8 @@ type chainOptions struct {
 	// credentials the command has in hand (or, for policy --caller-arn,
 	// needs none), so no ambient source is looked for.
 	provided bool
+	// describe: the plan is only printed, never run (plan.Request.Describe).
+	describe bool
 }
 
 // addChainFlags registers the chain flags, named like `aws sts assume-role`.
@@ -110,6 +112,7 @@ func (o *chainOptions) resolve(sys IO, profileArg string) (*plan.Plan, error) {
 		MFAProcess:      o.mfaProcess,
 		WebIdentity:     o.webIdentity,
 		Provided:        o.provided,
+		Describe:        o.describe,
 		Getenv:          sys.Getenv,
 		Config:          cfg,
 		LocalUser:       localUser(sys.Getenv),

@@ -139,23 +139,15 @@ func runPolicy(ctx context.Context, sys IO, o *chainOptions, po policyOptions, h
 // resolveForPolicy is chainOptions.resolve, with two differences that only
 // policy needs: with --caller-arn and no profile the source is "provided"
 // (no ambient credentials are needed, as for the library's WithBaseConfig),
-// and --web-identity github resolves outside GitHub Actions, because the
-// token is never fetched.
+// and the plan is only described (--web-identity github resolves outside
+// GitHub Actions, because the token is never fetched).
 func resolveForPolicy(sys IO, o *chainOptions, haveCaller bool, profileArg string) (*plan.Plan, error) {
 	name, _, err := o.positionalProfile(profileArg)
 	if err != nil {
 		return nil, err
 	}
 	o.provided = haveCaller && name == "" && o.webIdentity == "" && sys.Getenv("AWS_PROFILE") == "" && sys.Getenv("AWS_DEFAULT_PROFILE") == ""
-	if o.webIdentity == "github" {
-		getenv := sys.Getenv
-		sys.Getenv = func(k string) string {
-			if v := getenv(k); v != "" || (k != "ACTIONS_ID_TOKEN_REQUEST_URL" && k != "ACTIONS_ID_TOKEN_REQUEST_TOKEN") {
-				return v
-			}
-			return "unused-by-rolehop-policy"
-		}
-	}
+	o.describe = true
 	p, err := o.resolve(sys, profileArg)
 	var nc *plan.NoCredentialsError
 	if errors.As(err, &nc) {

@@ -58,6 +58,11 @@ type Request struct {
 	// library's base aws.Config): no ambient resolution happens.
 	Provided bool
 
+	// Describe means the plan is only described, never run (rolehop
+	// policy): inputs needed only to fetch credentials, such as the GitHub
+	// Actions OIDC request variables, are not required.
+	Describe bool
+
 	// LocalUser is the operating-system user name, used in the default
 	// session name.
 	LocalUser string

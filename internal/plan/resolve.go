@@ -291,7 +291,7 @@ func (r *resolver) githubWebIdentity() (Source, error) {
 	if r.req.WebIdentity != "github" {
 		return Source{}, errorf("--web-identity %q: the only provider is \"github\" (use AWS_WEB_IDENTITY_TOKEN_FILE for a token file)", r.req.WebIdentity)
 	}
-	if r.env("ACTIONS_ID_TOKEN_REQUEST_URL") == "" || r.env("ACTIONS_ID_TOKEN_REQUEST_TOKEN") == "" {
+	if !r.req.Describe && (r.env("ACTIONS_ID_TOKEN_REQUEST_URL") == "" || r.env("ACTIONS_ID_TOKEN_REQUEST_TOKEN") == "") {
 		return Source{}, errorf("--web-identity github needs ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN: run inside GitHub Actions with `permissions: id-token: write`")
 	}
 	var role Setting

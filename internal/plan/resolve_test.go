@@ -182,6 +182,12 @@ func TestResolveChains(t *testing.T) {
 					t.Errorf("source = %+v", p.Source)
 				}
 			}},
+		{name: "--web-identity github described outside GitHub Actions (policy)", req: Request{WebIdentity: "github", RoleARNs: []string{roleDev}, Describe: true}, source: SourceWebIdent, roles: nil,
+			check: func(t *testing.T, p *Plan) {
+				if p.Source.WebIdentityRole.Value != roleDev || p.Source.WebIdentityTokenFile.Value != GitHubOIDC {
+					t.Errorf("source = %+v", p.Source)
+				}
+			}},
 		{name: "--role-arn hops after a profile", req: Request{Profile: "dev", RoleARNs: []string{roleProd, roleAudit}}, source: SourceStatic, roles: []string{roleDev, roleProd, roleAudit}},
 		{name: "ad hoc role from the container endpoint (CloudShell)", env: container, req: Request{RoleARNs: []string{roleProd}}, source: SourceContainer, roles: []string{roleProd}},
 		{name: "ad hoc role falls back to instance metadata", req: Request{RoleARNs: []string{roleProd}}, source: SourceIMDS, roles: []string{roleProd},
