@@ -198,13 +198,18 @@ func writeDoctorText(w io.Writer, rep *doctor.Report, now time.Time) error {
 	return err
 }
 
+// stepTitle is the step's description; a hop adds where it is defined
+// (the source's description already names its profile).
 func stepTitle(st doctor.Step) string {
 	t := st.Description
+	if st.Name == "source" {
+		return t
+	}
 	var where []string
 	if st.Profile != "" {
 		where = append(where, fmt.Sprintf("profile %q", st.Profile))
 	}
-	if st.From != "" && st.Name != "source" {
+	if st.From != "" {
 		where = append(where, st.From)
 	}
 	if len(where) > 0 {

@@ -45,7 +45,7 @@ func TestDoctorText(t *testing.T) {
 	}
 	for _, want := range []string{
 		"profile \"prod\"",
-		"source  ok      access keys of profile \"base\" (AKIA…0001) (profile \"base\")\n        identity  arn:aws:iam::111111111111:user/ci\n        expires   never",
+		"source  ok      access keys of profile \"base\" (AKIA…0001)\n        identity  arn:aws:iam::111111111111:user/ci\n        expires   never",
 		"hop 1   ok      arn:aws:iam::111111111111:role/dev (~/.aws/config:4)\n        session   ci, 3600 s\n",
 		"expires   2025-01-02T04:00:00Z (in 1h0m0s)",
 		"hop 2   FAILED  arn:aws:iam::222222222222:role/prod\n        session   (the caller's name, -u), 3600 s\n        problem   P\n        fix       F\n        error     AccessDenied: x\n",

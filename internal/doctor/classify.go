@@ -7,6 +7,7 @@ import (
 	"html"
 	"net"
 	"strings"
+	"time"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
@@ -182,17 +183,7 @@ func (fc failureContext) stsFailed(ctx context.Context, err error, assume bool) 
 		whose = "the caller's credentials (" + fc.callerName() + ")"
 	}
 	if isClock, msgSkew, known := isClockError(ae.code, ae.message); isClock {
-		skew, ok := fc.d.rec.skew()
-		context := "from the Date header of STS's response"
-		if !ok || absDuration(skew) <= skewLimit && known {
-			skew, context = msgSkew, "from the times in STS's error message"
-		}
-		f := clockFinding(skew, SeverityError, context)
-		if !known && !ok {
-			f.Problem = "STS refused the request's time: the local clock is off by more than 5 minutes"
-		}
-		f.Error = ae.String()
-		return []Finding{f}
+		return []Finding{fc.clockFailed(ae, msgSkew, known)}
 	}
 	if f := credentialFinding(ae, whose); f != nil {
 		return []Finding{*f}
@@ -219,6 +210,30 @@ func (fc failureContext) stsFailed(ctx context.Context, err error, assume bool) 
 	return []Finding{{Code: CodeSTSError, Severity: SeverityError, Error: ae.String(),
 		Problem: fmt.Sprintf("STS refused %s: %s", fc.stepName(), ae.String()),
 		Fix:     "see the AWS error; rolehop has no specific advice for it"}}
+}
+
+// clockFailed explains an STS refusal of the request's time, measuring the
+// skew from STS's Date header when it shows one over the limit, else from
+// the times in the error message.
+func (fc failureContext) clockFailed(ae awsError, msgSkew time.Duration, msgKnown bool) Finding {
+	dateSkew, haveDate := fc.d.rec.skew()
+	var f Finding
+	switch {
+	case haveDate && absDuration(dateSkew) > skewLimit:
+		f = clockFinding(dateSkew, SeverityError, "from the Date header of STS's response")
+	case msgKnown:
+		f = clockFinding(msgSkew, SeverityError, "from the times in STS's error message")
+	case haveDate:
+		f = clockFinding(dateSkew, SeverityError, "")
+		f.Problem = fmt.Sprintf("STS refused the request's time (%s) although its Date header is within %s of the local clock: "+
+			"the request was delayed on its way (a proxy?) or the clock jumped", ae.code, absDuration(dateSkew).Round(time.Second))
+		f.Fix = "run again; if it persists, " + syncClockFix + ", and check HTTPS_PROXY"
+	default:
+		f = clockFinding(0, SeverityError, "")
+		f.Problem = "STS refused the request's time (" + ae.code + "): the local clock is off by more than 5 minutes"
+	}
+	f.Error = ae.String()
+	return f
 }
 
 // credentialFinding recognizes STS's verdicts on the signing credentials.

@@ -77,6 +77,11 @@ func TestDoctorClassifiesFailures(t *testing.T) {
 				f.failNext("AssumeRole", -1, 403, "SignatureDoesNotMatch", "Signature not yet current: 20240102T033000Z is still later than 20240102T032000Z (20240102T031500Z + 5 min.)")
 			},
 			want: []string{"15m0s ahead"}},
+		{name: "request expired, clock fine", roles: []string{devRole}, step: "source", code: CodeClockSkew,
+			setup: func(f *fakeAWS, _ *plan.Plan) {
+				f.failNext("GetCallerIdentity", -1, 400, "RequestExpired", "Request has expired.")
+			},
+			want: []string{"refused the request's time (RequestExpired)", "delayed", "run again"}},
 		{name: "external id missing", roles: []string{devRole}, step: "hop 1", code: CodeTrustPolicy,
 			setup: func(f *fakeAWS, _ *plan.Plan) {
 				f.trust = `{"Version":"2012-10-17","Statement":[{"Sid":"Vendor","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"abc"}}}]}`
@@ -101,6 +106,27 @@ func TestDoctorClassifiesFailures(t *testing.T) {
 				f.failNext("AssumeRole", -1, 403, "AccessDenied", "denied")
 			},
 			want: []string{"trusts arn:aws:iam::111111111111:user/alice, not the caller " + userARN, `add "` + userARN + `" to its Principal`}},
+		{name: "explicit deny", roles: []string{devRole}, step: "hop 1", code: CodeTrustPolicyDeny,
+			setup: func(f *fakeAWS, _ *plan.Plan) {
+				f.trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole"},{"Sid":"NoCI","Effect":"Deny","Principal":{"AWS":"` + userARN + `"},"Action":"sts:*"}]}`
+				f.failNext("AssumeRole", -1, 403, "AccessDenied", "denied")
+			},
+			want: []string{"a Deny statement", `Deny statement 2 (Sid "NoCI")`}},
+		{name: "condition rolehop cannot check", roles: []string{devRole}, step: "hop 1", code: CodeTrustPolicyMaybe,
+			setup: func(f *fakeAWS, _ *plan.Plan) {
+				f.trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}}]}`
+				f.failNext("AssumeRole", -1, 403, "AccessDenied", "denied")
+			},
+			want: []string{"cannot check", "aws:PrincipalOrgID", "if those hold, allow sts:AssumeRole"}},
+		{name: "MFA session refused", roles: []string{devRole}, step: "hop 1", code: CodeMFA,
+			setup: func(f *fakeAWS, p *plan.Plan) {
+				p.Hops[0].SerialNumber = plan.Setting{Value: "arn:aws:iam::111111111111:mfa/ci-user", From: "~/.aws/config:4"}
+				p.Hops[0].TokenCode = "123456"
+				p.Hops[0].MFA = plan.MFAPath{Via: plan.MFAViaSession}
+				p.MFASessionSeconds = 43200
+				f.failNext("GetSessionToken", -1, 403, "AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code.")
+			},
+			want: []string{"GetSessionToken with MFA device arn:aws:iam::111111111111:mfa/ci-user was refused", "~/.aws/config:4", "fresh code"}},
 		{name: "trust allows, caller lacks permission", roles: []string{devRole}, step: "hop 1", code: CodeCallerPermission,
 			setup: func(f *fakeAWS, _ *plan.Plan) {
 				f.failNext("AssumeRole", -1, 403, "AccessDenied", "denied")

@@ -47,6 +47,8 @@ func principalCheck(p *Principal, c Caller) (Check, bool) {
 	}
 	var msg string
 	switch {
+	case len(trusted) == 0 && len(others) == 0:
+		msg = "Principal lists nobody"
 	case len(trusted) > 0:
 		msg = fmt.Sprintf("Principal trusts %s, not the caller %s", strings.Join(trusted, ", "), c.ARN)
 	default:
@@ -95,15 +97,9 @@ func matchAWSPrincipal(id string, c Caller) principalMatch {
 		return accountMatch(acct, c)
 	case strings.HasPrefix(res, "role/"):
 		// A role ARN trusts the sessions of that role. A session ARN has
-		// no role path; role names are unique per account, so account and
-		// name decide when the caller's role ARN is not known.
+		// no role path; role names are unique per account (whatever the
+		// path), so account and name decide.
 		if c.kind() != "assumed-role" {
-			return matchNone
-		}
-		if c.RoleARN != "" {
-			if c.RoleARN == id {
-				return matchExplicit
-			}
 			return matchNone
 		}
 		if acct == c.Account && res[strings.LastIndex(res, "/")+1:] == c.roleName() {
