@@ -60,4 +60,11 @@ rolehop export prod | sed -E "/SECRET|TOKEN/s/='(.{4}).*'$/='\1…'/"
 eval "$(rolehop export prod)"
 show aws sts get-caller-identity --query Arn --output text
 
+step "7. the trust policy prod needs, and the permission policy of its caller (role dev)"
+show rolehop policy prod --hop 2 --document trust
+show rolehop policy prod --hop 2 --document permission
+
+step "8. check every step of the chain against STS"
+show rolehop doctor prod
+
 printf '\ndemo done: ci-user → dev (111111111111) → prod (222222222222)\n'
