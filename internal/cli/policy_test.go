@@ -21,7 +21,7 @@ func TestPolicyUsageErrors(t *testing.T) {
 		{[]string{"policy", "prod", "--account", "222222222222", caller}, "add --format cloudformation"},
 		{[]string{"policy", "prod", "--hop", "3", caller}, "--hop 3: the chain has hops 1"},
 		{[]string{"policy", "prod", "--caller-arn", "arn:aws:sts::111111111111:federated-user/bob"}, "cannot call sts:AssumeRole"},
-		{[]string{"policy", "prod", "--caller-arn", "bob"}, "is not an IAM ARN"},
+		{[]string{"policy", "prod", "--caller-arn", "bob"}, "is not an ARN"},
 		{[]string{"policy", "base", caller}, "there is no role to write a policy for"},
 		{[]string{"policy", caller}, "(its source is --caller-arn arn:aws:iam::111111111111:user/ci): there is no role"},
 		{[]string{"policy", "prod", "--format", "cloudformation", "--account", "333333333333", caller}, "its accounts are 222222222222, 111111111111"},

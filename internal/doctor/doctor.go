@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/rolehop/rolehop/internal/awsarn"
 	"github.com/rolehop/rolehop/internal/chain"
 	"github.com/rolehop/rolehop/internal/hop"
 	"github.com/rolehop/rolehop/internal/plan"
@@ -254,7 +255,7 @@ func describeStep(p *plan.Plan, i int) Step {
 // callerSessionName is the -u session name for a caller ARN, as hop
 // decides it.
 func callerSessionName(arn string) string {
-	name, ok := hop.NameFromARN(arn)
+	name, ok := awsarn.CallerName(arn)
 	if !ok {
 		return ""
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
-	"github.com/rolehop/rolehop/internal/hop"
+	"github.com/rolehop/rolehop/internal/awsarn"
 	"github.com/rolehop/rolehop/internal/iampolicy"
 	"github.com/rolehop/rolehop/internal/plan"
 )
@@ -21,7 +21,7 @@ func (fc failureContext) getRole(ctx context.Context) (*iamtypes.Role, error) {
 	if fc.prev == nil {
 		return nil, errors.New("no caller credentials")
 	}
-	if fc.prev.identity != nil && hop.AccountOf(h.RoleARN.Value) != fc.prev.identity.Account {
+	if fc.prev.identity != nil && awsarn.Account(h.RoleARN.Value) != fc.prev.identity.Account {
 		return nil, errCrossAccount
 	}
 	res := h.RoleARN.Value[strings.LastIndex(h.RoleARN.Value, "/")+1:]
@@ -47,7 +47,7 @@ func (fc failureContext) accessDenied(ctx context.Context, ae awsError) []Findin
 				Problem: fmt.Sprintf("role %s does not exist (iam:GetRole: NoSuchEntity)", h.RoleARN.Value),
 				Fix:     fmt.Sprintf("correct the role ARN (%s): check the account id, the role name and its case", fromOr(h.RoleARN.From, "--role-arn"))}}
 		}
-		why := "the role is in account " + hop.AccountOf(h.RoleARN.Value) + ", so its trust policy cannot be read with the caller's credentials"
+		why := "the role is in account " + awsarn.Account(h.RoleARN.Value) + ", so its trust policy cannot be read with the caller's credentials"
 		if !errors.Is(err, errCrossAccount) {
 			detail := oneLine(err.Error())
 			if a, ok := fc.apiError(err); ok {
@@ -244,7 +244,7 @@ func (fc failureContext) callerUserName() string {
 
 func (fc failureContext) mfaSerialHint() string {
 	if fc.prev != nil && fc.prev.identity != nil && strings.Contains(fc.prev.identity.ARN, ":user/") {
-		name, _ := hop.NameFromARN(fc.prev.identity.ARN)
+		name, _ := awsarn.CallerName(fc.prev.identity.ARN)
 		return fmt.Sprintf("arn:aws:iam::%s:mfa/%s (your MFA device's ARN)", fc.prev.identity.Account, name)
 	}
 	return "<your MFA device's ARN>"

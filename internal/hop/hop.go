@@ -18,6 +18,7 @@ import (
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/rolehop/rolehop/internal/awsarn"
 	"github.com/rolehop/rolehop/internal/plan"
 	"github.com/rolehop/rolehop/internal/source"
 )
@@ -95,7 +96,7 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	}
 	creds := Credentials(out.Credentials, "rolehop:AssumeRole")
 	if u := out.AssumedRoleUser; u != nil {
-		creds.AccountID = AccountOf(aws.ToString(u.Arn))
+		creds.AccountID = awsarn.Account(aws.ToString(u.Arn))
 	}
 	return creds, nil
 }
@@ -185,7 +186,7 @@ func (p *Provider) callerSessionName(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", p.explain(ctx, err)
 	}
-	name, ok := NameFromARN(arn)
+	name, ok := awsarn.CallerName(arn)
 	if !ok {
 		return "", p.errorf("-u: the caller %s has no user or session name (the account root?): pass --role-session-name", arn)
 	}
@@ -203,35 +204,6 @@ func (p *step) caller(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return aws.ToString(out.Arn), nil
-}
-
-// NameFromARN returns the user name of an IAM user ARN, or the session name
-// of an assumed-role or federated-user ARN (AWS-SEMANTICS §5).
-func NameFromARN(arn string) (string, bool) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 {
-		return "", false
-	}
-	res := parts[5]
-	switch {
-	case strings.HasPrefix(res, "user/"):
-		return res[strings.LastIndex(res, "/")+1:], true
-	case strings.HasPrefix(res, "assumed-role/"):
-		seg := strings.Split(res, "/")
-		return seg[len(seg)-1], len(seg) >= 3
-	case strings.HasPrefix(res, "federated-user/"):
-		return strings.TrimPrefix(res, "federated-user/"), true
-	}
-	return "", false
-}
-
-// AccountOf returns the account id field of an ARN.
-func AccountOf(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 5 {
-		return ""
-	}
-	return parts[4]
 }
 
 // Error is a failed hop, with a one-line message that names the role.

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/rolehop/rolehop/internal/awsarn"
 	"github.com/rolehop/rolehop/internal/plan"
 )
 
@@ -36,7 +37,7 @@ func (f *fakeSTS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/xml")
 	switch r.PostForm.Get("Action") {
 	case "GetCallerIdentity":
-		fmt.Fprintf(w, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>%s</Arn><UserId>AIDAEXAMPLE</UserId><Account>%s</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></GetCallerIdentityResponse>`, f.callerID, AccountOf(f.callerID))
+		fmt.Fprintf(w, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>%s</Arn><UserId>AIDAEXAMPLE</UserId><Account>%s</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></GetCallerIdentityResponse>`, f.callerID, awsarn.Account(f.callerID))
 	case "AssumeRole":
 		if f.errCode != "" {
 			w.WriteHeader(f.status)
@@ -44,7 +45,7 @@ func (f *fakeSTS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		role := r.PostForm.Get("RoleArn")
-		fmt.Fprintf(w, `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIAHOPTEST000000001</AccessKeyId><SecretAccessKey>hopsecret</SecretAccessKey><SessionToken>hoptoken</SessionToken><Expiration>2030-01-02T03:04:05Z</Expiration></Credentials><AssumedRoleUser><Arn>arn:aws:sts::%s:assumed-role/x/%s</Arn><AssumedRoleId>AROAX:%s</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r3</RequestId></ResponseMetadata></AssumeRoleResponse>`, AccountOf(role), r.PostForm.Get("RoleSessionName"), r.PostForm.Get("RoleSessionName"))
+		fmt.Fprintf(w, `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIAHOPTEST000000001</AccessKeyId><SecretAccessKey>hopsecret</SecretAccessKey><SessionToken>hoptoken</SessionToken><Expiration>2030-01-02T03:04:05Z</Expiration></Credentials><AssumedRoleUser><Arn>arn:aws:sts::%s:assumed-role/x/%s</Arn><AssumedRoleId>AROAX:%s</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r3</RequestId></ResponseMetadata></AssumeRoleResponse>`, awsarn.Account(role), r.PostForm.Get("RoleSessionName"), r.PostForm.Get("RoleSessionName"))
 	default:
 		http.Error(w, "unexpected action", http.StatusBadRequest)
 	}
@@ -200,21 +201,5 @@ func TestUnreachableSTS(t *testing.T) {
 	_, err = p.Retrieve(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "cannot reach STS at http://"+addr) || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("err = %v", err)
-	}
-}
-
-func TestNameFromARN(t *testing.T) {
-	for arn, want := range map[string]string{
-		"arn:aws:iam::1:user/a":                 "a",
-		"arn:aws:iam::1:user/p/q/a":             "a",
-		"arn:aws:sts::1:assumed-role/r/s":       "s",
-		"arn:aws-cn:sts::1:federated-user/fedx": "fedx",
-		"arn:aws:iam::1:root":                   "",
-		"garbage":                               "",
-	} {
-		got, ok := NameFromARN(arn)
-		if got != want || ok != (want != "") {
-			t.Errorf("NameFromARN(%q) = %q, %v; want %q", arn, got, ok, want)
-		}
 	}
 }

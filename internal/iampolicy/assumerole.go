@@ -3,8 +3,9 @@ package iampolicy
 import (
 	"sort"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/rolehop/rolehop/internal/awsarn"
 )
 
 // Tag is one session tag of an AssumeRole request.
@@ -57,8 +58,8 @@ func (a AssumeRole) Request() Request {
 	ctx.Set("aws:PrincipalAccount", c.Account)
 	switch c.kind() {
 	case "user":
-		name := arnResource(c.ARN)
-		ctx.Set("aws:username", name[strings.LastIndex(name, "/")+1:])
+		user, _ := awsarn.Parse(c.ARN)
+		ctx.Set("aws:username", user.Name)
 		ctx.Set("aws:PrincipalType", "User")
 		ctx.Set("aws:PrincipalArn", c.ARN)
 	case "assumed-role":

@@ -3,7 +3,8 @@ package iampolicy
 import (
 	"fmt"
 	"sort"
-	"strings"
+
+	"github.com/rolehop/rolehop/internal/awsarn"
 )
 
 // Caller is the principal making a request, as sts:GetCallerIdentity names
@@ -22,45 +23,25 @@ type Caller struct {
 	UserID string
 }
 
-// kind is "user", "assumed-role", "federated-user", "root" or "".
+// kind is the caller ARN's resource type: "user", "assumed-role",
+// "federated-user", "root", or "" when the ARN does not parse.
 func (c Caller) kind() string {
-	res := arnResource(c.ARN)
-	switch {
-	case res == "root":
-		return "root"
-	case strings.HasPrefix(res, "user/"):
-		return "user"
-	case strings.HasPrefix(res, "assumed-role/"):
-		return "assumed-role"
-	case strings.HasPrefix(res, "federated-user/"):
-		return "federated-user"
-	}
-	return ""
+	a, _ := awsarn.Parse(c.ARN)
+	return a.Type
 }
 
 // roleName is the role of an assumed-role session ARN.
 func (c Caller) roleName() string {
-	seg := strings.Split(arnResource(c.ARN), "/")
-	if len(seg) >= 3 && seg[0] == "assumed-role" {
-		return seg[1]
+	if a, _ := awsarn.Parse(c.ARN); a.Type == "assumed-role" {
+		return a.Name
 	}
 	return ""
 }
 
-func arnResource(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 {
-		return ""
-	}
-	return parts[5]
-}
-
-func arnAccount(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 {
-		return ""
-	}
-	return parts[4]
+// arnResource is the resource field of an ARN, "" when it does not parse.
+func arnResource(s string) string {
+	a, _ := awsarn.Parse(s)
+	return a.Resource
 }
 
 // Request is one request to evaluate against a resource-based policy such

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/rolehop/rolehop/internal/awsarn"
 )
 
 // principalCheck matches a Principal element against the caller (IAM User
@@ -79,7 +81,7 @@ func matchAWSPrincipal(id string, c Caller) principalMatch {
 	switch {
 	case id == "*":
 		return matchAccount
-	case isAccountID(id):
+	case awsarn.IsAccountID(id):
 		return accountMatch(id, c)
 	case isUniqueID(id):
 		if c.UserID != "" && (c.UserID == id || strings.HasPrefix(c.UserID, id+":")) {
@@ -91,7 +93,7 @@ func matchAWSPrincipal(id string, c Caller) principalMatch {
 	if res == "" {
 		return matchNone
 	}
-	acct := arnAccount(id)
+	acct := awsarn.Account(id)
 	switch {
 	case res == "root" && strings.Contains(id, ":iam::"):
 		return accountMatch(acct, c)
@@ -119,13 +121,6 @@ func accountMatch(acct string, c Caller) principalMatch {
 	return matchNone
 }
 
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	return strings.Trim(s, "0123456789") == ""
-}
-
 // isUniqueID reports an IAM unique id (AIDA… user, AROA… role), which IAM
 // shows in a trust policy whose principal was deleted.
 func isUniqueID(s string) bool {
@@ -143,14 +138,14 @@ func notPrincipalCheck(p *Principal, c Caller) Check {
 	listed := map[string]bool{}
 	for _, id := range p.IDs["AWS"] {
 		id = strings.TrimSpace(id)
-		if isAccountID(id) {
+		if awsarn.IsAccountID(id) {
 			id = "arn:aws:iam::" + id + ":root"
 		}
 		listed[id] = true
 	}
 	root := func() bool {
 		for id := range listed {
-			if arnResource(id) == "root" && arnAccount(id) == c.Account {
+			if arnResource(id) == "root" && awsarn.Account(id) == c.Account {
 				return true
 			}
 		}
@@ -166,7 +161,7 @@ func notPrincipalCheck(p *Principal, c Caller) Check {
 		if role == "" {
 			for id := range listed {
 				res := arnResource(id)
-				if strings.HasPrefix(res, "role/") && arnAccount(id) == c.Account && res[strings.LastIndex(res, "/")+1:] == c.roleName() {
+				if strings.HasPrefix(res, "role/") && awsarn.Account(id) == c.Account && res[strings.LastIndex(res, "/")+1:] == c.roleName() {
 					ok, role = true, id
 				}
 			}

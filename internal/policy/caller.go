@@ -2,7 +2,8 @@ package policy
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/rolehop/rolehop/internal/awsarn"
 )
 
 // CallerKind names what kind of identity calls sts:AssumeRole for a hop.
@@ -33,48 +34,17 @@ type Caller struct {
 	PathUnknown bool
 }
 
-// ARNParts is a parsed IAM user or role ARN.
-type ARNParts struct {
-	Partition, Service, Account, Type, Path, Name string
-	// Resource is everything after "TYPE/".
-	Resource string
-}
-
-// ParseIAMARN splits arn:P:SERVICE::ACCOUNT:TYPE/PATH/NAME. Path is "/" when
-// the resource has no path, else "/PATH/".
-func ParseIAMARN(arn string) (ARNParts, error) {
-	f := strings.SplitN(arn, ":", 6)
-	if len(f) != 6 || f[0] != "arn" || f[1] == "" || f[3] != "" || !isAccount(f[4]) || f[5] == "" {
-		return ARNParts{}, fmt.Errorf("%q is not an IAM ARN (arn:aws:iam::123456789012:user/NAME)", arn)
+// ParseIAMARN parses an IAM or STS ARN of an account (12 digits): a user,
+// role, assumed-role or federated-user session, or the account root.
+func ParseIAMARN(arn string) (awsarn.ARN, error) {
+	a, err := awsarn.Parse(arn)
+	if err != nil {
+		return awsarn.ARN{}, err
 	}
-	p := ARNParts{Partition: f[1], Service: f[2], Account: f[4]}
-	res := f[5]
-	if res == "root" {
-		p.Type = "root"
-		return p, nil
+	if a.Region != "" || !awsarn.IsAccountID(a.Account) {
+		return awsarn.ARN{}, fmt.Errorf("%q is not an IAM ARN (arn:aws:iam::123456789012:user/NAME)", arn)
 	}
-	typ, rest, ok := strings.Cut(res, "/")
-	if !ok || rest == "" || strings.HasSuffix(rest, "/") {
-		return ARNParts{}, fmt.Errorf("%q: resource %q has no name", arn, res)
-	}
-	p.Type, p.Resource = typ, rest
-	p.Path, p.Name = "/", rest
-	if i := strings.LastIndex(rest, "/"); i >= 0 {
-		p.Path, p.Name = "/"+rest[:i+1], rest[i+1:]
-	}
-	return p, nil
-}
-
-func isAccount(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
+	return a, nil
 }
 
 // ParseCaller turns a caller ARN (what sts:GetCallerIdentity returns, or
@@ -99,14 +69,10 @@ func ParseCaller(arn string) (Caller, error) {
 	case p.Service == "iam" && p.Type == "role":
 		c.Kind, c.ARN = CallerRole, arn
 	case p.Service == "sts" && p.Type == "assumed-role":
-		// The session ARN is assumed-role/ROLE/SESSION: the role name is the
-		// first segment; the role's path is not in it.
-		role, session, _ := strings.Cut(p.Resource, "/")
-		if role == "" || session == "" {
-			return Caller{}, fmt.Errorf("caller %q: expected arn:%s:sts::%s:assumed-role/ROLE/SESSION", arn, p.Partition, p.Account)
-		}
-		c.Kind, c.Name, c.Path, c.PathUnknown = CallerRole, role, "/", true
-		c.ARN = fmt.Sprintf("arn:%s:iam::%s:role/%s", p.Partition, p.Account, role)
+		// The session ARN is assumed-role/ROLE/SESSION: it names the role
+		// but not the role's path.
+		c.Kind, c.Path, c.PathUnknown = CallerRole, "/", true
+		c.ARN = fmt.Sprintf("arn:%s:iam::%s:role/%s", p.Partition, p.Account, p.Name)
 	case p.Service == "sts" && p.Type == "federated-user":
 		// IAM User Guide, "Comparing the AWS STS API operations": a
 		// GetFederationToken session cannot call AssumeRole.

@@ -16,6 +16,7 @@ import (
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 	"gopkg.in/yaml.v3"
 
+	"github.com/rolehop/rolehop/internal/awsarn"
 	"github.com/rolehop/rolehop/internal/iampolicy"
 )
 
@@ -223,7 +224,7 @@ func TestFormatsEscapeEverything(t *testing.T) {
 	c.Add("Null", "aws:TokenIssueTime", "false")
 	doc := iampolicy.Document{Version: iampolicy.Version, Statement: []iampolicy.Statement{{Sid: "S", Effect: "Allow", Principal: iampolicy.AWSPrincipal("arn:aws:iam::111111111111:root"), Action: iampolicy.Strings{"sts:AssumeRole"}, Condition: c}}}
 	st := Step{Hop: 1, Kind: KindAssumeRole, RoleARN: "arn:aws:iam::111111111111:role/r", Account: "111111111111", TrustPolicy: doc,
-		Role: ARNParts{Partition: "aws", Service: "iam", Account: "111111111111", Type: "role", Path: "/", Name: "r"}, From: Caller{Kind: CallerRoot}}
+		Role: awsarn.ARN{Partition: "aws", Service: "iam", Account: "111111111111", Type: "role", Path: "/", Name: "r"}, From: Caller{Kind: CallerRoot}}
 	r := &Result{Steps: []Step{st}}
 	want := generic(t, doc)
 

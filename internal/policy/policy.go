@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/rolehop/rolehop/internal/awsarn"
 	"github.com/rolehop/rolehop/internal/iampolicy"
 	"github.com/rolehop/rolehop/internal/plan"
 )
@@ -61,8 +62,8 @@ type Step struct {
 
 	// Role is the role ARN's parts and From the caller, for the output
 	// formats.
-	Role ARNParts `json:"-"`
-	From Caller   `json:"-"`
+	Role awsarn.ARN `json:"-"`
+	From Caller     `json:"-"`
 	// MaxSessionDuration is the role's MaxSessionDuration this hop needs;
 	// 0 when the IAM default (3600 s) is enough.
 	MaxSessionDuration int `json:"-"`
@@ -146,7 +147,7 @@ type carried struct {
 }
 
 // roleCaller is the caller of the hop after a role: that role, exactly.
-func roleCaller(role ARNParts, arn string) Caller {
+func roleCaller(role awsarn.ARN, arn string) Caller {
 	return Caller{Kind: CallerRole, ARN: arn, Partition: role.Partition, Account: role.Account, Name: role.Name, Path: role.Path}
 }
 
