@@ -103,7 +103,7 @@ type Store struct {
 	dir         string
 	now         func() time.Time
 	lockTimeout time.Duration
-	onWait      func(Meta)
+	onWait      func(Meta) (done func())
 }
 
 // Option configures a Store.
@@ -115,8 +115,10 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 // WithLockTimeout bounds the wait for another process's refresh.
 func WithLockTimeout(d time.Duration) Option { return func(s *Store) { s.lockTimeout = d } }
 
-// WithWaitNotice is called once when a process has to wait for another.
-func WithWaitNotice(f func(Meta)) Option { return func(s *Store) { s.onWait = f } }
+// WithWaitNotice is called once when a process has to wait for another
+// process's refresh; the function it returns is called when the wait ends
+// (to stop a progress line).
+func WithWaitNotice(f func(Meta) (done func())) Option { return func(s *Store) { s.onWait = f } }
 
 // Open returns the store in dir. Nothing is created until the first write.
 func Open(dir string, opts ...Option) *Store {
@@ -254,10 +256,12 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		return aws.Credentials{}, fmt.Errorf("cache directory %s: %w (use --no-cache to run without it)", p.Store.dir, err)
 	}
 	var onWait func()
+	waitDone := func() {}
 	if p.Store.onWait != nil {
-		onWait = func() { p.Store.onWait(p.Meta) }
+		onWait = func() { waitDone = p.Store.onWait(p.Meta) }
 	}
 	lock, err := fsutil.Acquire(ctx, filepath.Join(p.Store.dir, p.Key+".lock"), p.Store.lockTimeout, onWait)
+	waitDone()
 	if err != nil {
 		if errors.Is(err, fsutil.ErrLockTimeout) {
 			return aws.Credentials{}, fmt.Errorf("timed out after %s waiting for another rolehop process to refresh %s: run again, or use --no-cache", p.Store.lockTimeout, p.describe())

@@ -149,7 +149,7 @@ func TestLockTimeoutIsClear(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	waited := false
-	store := Open(dir, WithLockTimeout(100*time.Millisecond), WithWaitNotice(func(Meta) { waited = true }))
+	store := Open(dir, WithLockTimeout(100*time.Millisecond), WithWaitNotice(func(Meta) func() { waited = true; return func() {} }))
 	_, err := (&Provider{Store: store, Key: "k", Meta: Meta{RoleARN: "arn:aws:iam::1:role/r"}, Next: slow}).Retrieve(context.Background())
 	if err == nil || !waited || !contains(err.Error(), "timed out", "arn:aws:iam::1:role/r", "--no-cache") {
 		t.Errorf("err = %v, waited %v", err, waited)

@@ -27,14 +27,31 @@ Entries are reused while more than --min-ttl (default 5m) of validity remains.`,
 	return cmd
 }
 
+// cacheEntryJSON is one entry of `rolehop cache list --output json`
+// (docs/json-output.md).
+type cacheEntryJSON struct {
+	Kind        string    `json:"kind"`
+	RoleARN     string    `json:"role_arn,omitempty"`
+	Serial      string    `json:"mfa_serial,omitempty"`
+	SessionName string    `json:"session_name,omitempty"`
+	Profile     string    `json:"profile,omitempty"`
+	Expiration  time.Time `json:"expiration"`
+	Remaining   int64     `json:"remaining_seconds"`
+	Key         string    `json:"key"`
+}
+
 func newCacheListCmd(sys IO) *cobra.Command {
-	var asJSON bool
+	var output outputFormat
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "Show cached credentials: kind, role or MFA serial, session, profile and remaining validity (no secrets)",
-		Example: `  rolehop cache list --json`,
+		Example: `  rolehop cache list --output json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			asJSON, err := output.isJSON()
+			if err != nil {
+				return err
+			}
 			store, err := openStore(sys)
 			if err != nil {
 				return err
@@ -44,19 +61,9 @@ func newCacheListCmd(sys IO) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				type row struct {
-					Kind        string    `json:"kind"`
-					RoleARN     string    `json:"role_arn,omitempty"`
-					Serial      string    `json:"mfa_serial,omitempty"`
-					SessionName string    `json:"session_name,omitempty"`
-					Profile     string    `json:"profile,omitempty"`
-					Expiration  time.Time `json:"expiration"`
-					Remaining   int64     `json:"remaining_seconds"`
-					Key         string    `json:"key"`
-				}
-				rows := []row{}
+				rows := []cacheEntryJSON{}
 				for _, e := range entries {
-					rows = append(rows, row{e.Meta.Kind, e.Meta.RoleARN, e.Meta.Serial, e.Meta.SessionName, e.Meta.Profile, e.Expiration, e.Remaining, e.Key})
+					rows = append(rows, cacheEntryJSON{e.Meta.Kind, e.Meta.RoleARN, e.Meta.Serial, e.Meta.SessionName, e.Meta.Profile, e.Expiration, e.Remaining, e.Key})
 				}
 				enc := json.NewEncoder(sys.Out)
 				enc.SetIndent("", "  ")
@@ -83,7 +90,7 @@ func newCacheListCmd(sys IO) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the entries as a JSON array")
+	addOutputFlag(cmd, &output, "an array of entries")
 	return cmd
 }
 
@@ -112,7 +119,7 @@ func newCacheClearCmd(sys IO) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(sys.Err, "rolehop: removed %d cached credential(s) from %s\n", n, store.Dir())
+				sys.UI.Noticef("removed %d cached credential(s) from %s", n, store.Dir())
 				return nil
 			}
 			// The chain as resolved now, plus every entry made for this
@@ -141,7 +148,7 @@ func newCacheClearCmd(sys IO) *cobra.Command {
 					return err
 				}
 			}
-			fmt.Fprintf(sys.Err, "rolehop: removed %d cached credential(s) of this chain and profile\n", n)
+			sys.UI.Noticef("removed %d cached credential(s) of this chain and profile", n)
 			return nil
 		},
 	}

@@ -128,7 +128,7 @@ func (o *chainOptions) credentials(ctx context.Context, sys IO, profileArg strin
 		return nil, aws.Credentials{}, err
 	}
 	for _, w := range p.Warnings {
-		fmt.Fprintf(sys.Err, "rolehop: warning: %s\n", w)
+		sys.UI.Warnf("%s", w)
 	}
 	o.debugf(sys, "source: %s (%s)", p.Source.Describe(), p.Source.From)
 	for i, h := range p.Hops {
@@ -144,7 +144,7 @@ func (o *chainOptions) credentials(ctx context.Context, sys IO, profileArg strin
 	}
 	o.debugf(sys, "credentials: %s, expires %s", plan.MaskKeyID(creds.AccessKeyID), expiryText(creds))
 	if creds.CanExpire && time.Until(creds.Expires) < o.minTTL {
-		fmt.Fprintf(sys.Err, "rolehop: warning: these credentials expire in %s, less than --min-ttl %s: a long task may outlive them\n",
+		sys.UI.Warnf("these credentials expire in %s, less than --min-ttl %s: a long task may outlive them",
 			time.Until(creds.Expires).Round(time.Second), o.minTTL)
 	}
 	return p, creds, nil
@@ -168,18 +168,19 @@ func (o *chainOptions) build(sys IO, p *plan.Plan, finalMinTTL time.Duration) (a
 }
 
 // openStore opens the shared cache. A wait for another process's refresh
-// is announced on stderr so nobody wonders why a command stalls.
+// longer than a second shows on stderr, so nobody wonders why a command
+// stalls.
 func openStore(sys IO) (*cache.Store, error) {
 	dir, err := cache.Dir(sys.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	return cache.Open(dir, cache.WithWaitNotice(func(m cache.Meta) {
+	return cache.Open(dir, cache.WithWaitNotice(func(m cache.Meta) func() {
 		what := m.RoleARN
 		if what == "" {
 			what = m.Serial
 		}
-		fmt.Fprintf(sys.Err, "rolehop: waiting for another rolehop process that is refreshing %s\n", what)
+		return sys.UI.Start("waiting for another rolehop process that is refreshing " + what).Stop
 	})), nil
 }
 

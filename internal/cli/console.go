@@ -66,7 +66,7 @@ carries a sign-in token: --print writes it to stdout, otherwise it opens in the 
 			if err := openBrowser(url); err != nil {
 				return fmt.Errorf("could not open a browser (%v): use --print", err)
 			}
-			fmt.Fprintln(sys.Err, "rolehop: opened the AWS console in the browser")
+			sys.UI.Noticef("opened the AWS console in the browser")
 			return nil
 		},
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/rolehop/rolehop/internal/doctor"
 	"github.com/rolehop/rolehop/internal/plan"
 	"github.com/rolehop/rolehop/internal/prompt"
+	"github.com/rolehop/rolehop/internal/ui"
 )
 
 const doctorLong = `Walk the chain step by step against STS and report where it breaks and the likely reason.
@@ -40,7 +41,7 @@ shared credential cache: every step really calls STS (--no-cache and --min-ttl d
 matter). It prints no secret. Exit status: 0 when every step works, 1 when one fails,
 2 for bad input or config.
 
---json prints one object (schema_version 1; fields may be added, none changes meaning):
+--output json prints one object (schema_version 1; fields may be added, none changes meaning):
 
   {
     "schema_version": 1,
@@ -70,18 +71,22 @@ chaining-cap, region-disabled, throttled, unreachable, mfa, sts-error.`
 
 func newDoctorCmd(sys IO) *cobra.Command {
 	var o chainOptions
-	var asJSON bool
+	var output outputFormat
 	args, complete := oneProfileArg(sys)
 	cmd := &cobra.Command{
 		Use:   "doctor [PROFILE] [flags]",
 		Short: "Check every step of the chain against STS and say where and why it breaks",
 		Long:  doctorLong,
 		Example: `  rolehop doctor prod
-  rolehop doctor --role-arn arn:aws:iam::222222222222:role/deploy -u --json
-  rolehop doctor prod --json | jq -r '.steps[].findings[]?.fix'`,
+  rolehop doctor --role-arn arn:aws:iam::222222222222:role/deploy -u --output json
+  rolehop doctor prod -o json | jq -r '.steps[].findings[]?.fix'`,
 		Args:              args,
 		ValidArgsFunction: complete,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			asJSON, err := output.isJSON()
+			if err != nil {
+				return err
+			}
 			rep, err := o.doctor(cmd, sys, firstArg(args))
 			if err != nil {
 				return err
@@ -93,7 +98,7 @@ func newDoctorCmd(sys IO) *cobra.Command {
 				if err := enc.Encode(rep); err != nil {
 					return err
 				}
-			} else if err := writeDoctorText(sys.Out, rep, time.Now()); err != nil {
+			} else if err := writeDoctorText(sys.Out, rep, time.Now(), sys.UI.Paint); err != nil {
 				return err
 			}
 			if !rep.OK {
@@ -103,7 +108,7 @@ func newDoctorCmd(sys IO) *cobra.Command {
 		},
 	}
 	addChainFlags(cmd, &o, sys)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON (schema in --help)")
+	addOutputFlag(cmd, &output, "the report, also in --help")
 	return cmd
 }
 
@@ -120,7 +125,7 @@ func (o *chainOptions) doctor(cmd *cobra.Command, sys IO, profileArg string) (*d
 		return nil, err
 	}
 	for _, w := range p.Warnings {
-		fmt.Fprintf(sys.Err, "rolehop: warning: %s\n", w)
+		sys.UI.Warnf("%s", w)
 	}
 	o.debugf(sys, "source: %s (%s)", p.Source.Describe(), p.Source.From)
 	for i, h := range p.Hops {
@@ -139,8 +144,9 @@ func (o *chainOptions) doctor(cmd *cobra.Command, sys IO, profileArg string) (*d
 	return d.Run(cmd.Context(), p, steps), nil
 }
 
-// writeDoctorText prints one block per step, then the overall result.
-func writeDoctorText(w io.Writer, rep *doctor.Report, now time.Time) error {
+// writeDoctorText prints one block per step, then the overall result;
+// paint colours the status words (ui.Output.Paint).
+func writeDoctorText(w io.Writer, rep *doctor.Report, now time.Time, paint func(color, s string) string) error {
 	var b strings.Builder
 	if rep.Profile != "" {
 		fmt.Fprintf(&b, "rolehop doctor: profile %q\n\n", rep.Profile)
@@ -163,7 +169,8 @@ func writeDoctorText(w io.Writer, rep *doctor.Report, now time.Time) error {
 	}
 	for _, st := range rep.Steps {
 		status := map[string]string{doctor.StatusOK: "ok", doctor.StatusFailed: "FAILED", doctor.StatusSkipped: "skipped"}[st.Status]
-		fmt.Fprintf(&b, "%-7s %-7s %s\n", st.Name, status, stepTitle(st))
+		color := map[string]string{doctor.StatusOK: ui.Green, doctor.StatusFailed: ui.Red, doctor.StatusSkipped: ui.Yellow}[st.Status]
+		fmt.Fprintf(&b, "%-7s %s %s\n", st.Name, paint(color, fmt.Sprintf("%-7s", status)), stepTitle(st))
 		if st.Name != "source" && st.Status != doctor.StatusSkipped {
 			session := st.SessionName
 			if session == "" {
@@ -190,9 +197,9 @@ func writeDoctorText(w io.Writer, rep *doctor.Report, now time.Time) error {
 		b.WriteString("\n")
 	}
 	if rep.OK {
-		fmt.Fprintf(&b, "result: ok — all %d steps work\n", len(rep.Steps))
+		fmt.Fprintf(&b, "result: %s — all %d steps work\n", paint(ui.Green, "ok"), len(rep.Steps))
 	} else {
-		fmt.Fprintf(&b, "result: FAILED at %s\n", rep.FailedStep)
+		fmt.Fprintf(&b, "result: %s at %s\n", paint(ui.Red, "FAILED"), rep.FailedStep)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rolehop/rolehop/internal/doctor"
+	"github.com/rolehop/rolehop/internal/ui"
 )
 
 func TestDoctorUsageAndNoCredentials(t *testing.T) {
@@ -40,7 +41,7 @@ func TestDoctorText(t *testing.T) {
 		{Name: "hop 3", Status: doctor.StatusSkipped, Description: "arn:aws:iam::333333333333:role/x"},
 	}}
 	var b strings.Builder
-	if err := writeDoctorText(&b, rep, now); err != nil {
+	if err := writeDoctorText(&b, rep, now, ui.New(ui.Options{}).Paint); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{

@@ -6,7 +6,7 @@ import (
 
 func newExplainCmd(sys IO) *cobra.Command {
 	var o chainOptions
-	var asJSON bool
+	var output outputFormat
 	args, complete := oneProfileArg(sys)
 	cmd := &cobra.Command{
 		Use:   "explain [PROFILE] [flags]",
@@ -21,6 +21,10 @@ silently use the keys. No network call is made and no secret is printed.`,
 		Args:              args,
 		ValidArgsFunction: complete,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			asJSON, err := output.isJSON()
+			if err != nil {
+				return err
+			}
 			p, err := o.resolve(sys, firstArg(args))
 			if err != nil {
 				return err
@@ -32,6 +36,6 @@ silently use the keys. No network call is made and no secret is printed.`,
 		},
 	}
 	addChainFlags(cmd, &o, sys)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON")
+	addOutputFlag(cmd, &output, "the plan")
 	return cmd
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"os/exec"
 	"runtime"
 	"time"
@@ -66,10 +65,11 @@ starts from IAM Identity Center.`,
 			}
 			home := awsconfig.HomeDir(sys.Getenv)
 			if t, err := sso.ReadToken(sso.CachePath(home, s.TokenKey())); err == nil && !force && time.Until(t.ExpiresAt) > sso.RefreshWindow {
-				fmt.Fprintf(sys.Err, "rolehop: already signed in to %s until %s (--force signs in again)\n", s.StartURL, t.ExpiresAt.Format(time.RFC3339))
+				sys.UI.Noticef("already signed in to %s until %s (--force signs in again)", s.StartURL, t.ExpiresAt.Format(time.RFC3339))
 				return nil
 			}
-			opts := sso.LoginOptions{Options: sso.Options{Home: home, LoginHint: hint}, Out: sys.Err}
+			opts := sso.LoginOptions{Options: sso.Options{Home: home, LoginHint: hint}, Out: sys.Err,
+				Waiting: func(msg string) func() { return sys.UI.Start(msg).Stop }}
 			switch {
 			case browserCommand != "":
 				opts.OpenBrowser = func(url string) error { return exec.Command(browserCommand, url).Start() }
@@ -86,7 +86,7 @@ starts from IAM Identity Center.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(sys.Err, "rolehop: signed in to %s until %s\n", s.StartURL, t.ExpiresAt.Format(time.RFC3339))
+			sys.UI.Noticef("signed in to %s until %s", s.StartURL, t.ExpiresAt.Format(time.RFC3339))
 			return nil
 		},
 	}
@@ -134,7 +134,7 @@ func newLogoutCmd(sys IO) *cobra.Command {
 			if removed {
 				state = "token removed"
 			}
-			fmt.Fprintf(sys.Err, "rolehop: signed out of %s (%s): %s, %d cached credential(s) removed\n", s.TokenKey(), s.StartURL, state, n)
+			sys.UI.Noticef("signed out of %s (%s): %s, %d cached credential(s) removed", s.TokenKey(), s.StartURL, state, n)
 			return nil
 		},
 	}

@@ -100,7 +100,7 @@ func runPolicy(ctx context.Context, sys IO, o *chainOptions, po policyOptions, h
 		return err
 	}
 	for _, w := range p.Warnings {
-		fmt.Fprintf(sys.Err, "rolehop: warning: %s\n", w)
+		sys.UI.Warnf("%s", w)
 	}
 	if len(p.Hops) == 0 && p.Source.Kind != plan.SourceWebIdent {
 		src := p.Source.Describe()

@@ -117,8 +117,12 @@ longer assigned is kept under "# no longer assigned" unless --prune. The region 
 			if err != nil {
 				return err
 			}
+			progress := sys.UI.Start("listing the accounts and roles of " + target.ID())
 			assignments, stats, err := populate.List(cmd.Context(), populate.NewPortal(s, populate.ClientOptions{}), token,
-				populate.ListOptions{Concurrency: concurrency, LoginHint: hint, Login: target.ID()})
+				populate.ListOptions{Concurrency: concurrency, LoginHint: hint, Login: target.ID(), Progress: func(done, known int) {
+					progress.Set(fmt.Sprintf("listing the roles of %s: %d of %d accounts so far", target.ID(), done, known))
+				}})
+			progress.Stop()
 			if err != nil {
 				return err
 			}
@@ -138,7 +142,7 @@ longer assigned is kept under "# no longer assigned" unless --prune. The region 
 			}
 
 			for _, sk := range res.Skipped {
-				fmt.Fprintf(sys.Err, "rolehop: warning: no profile for role %s in account %s (%s): %s\n", sk.RoleName, sk.AccountID, sk.AccountName, sk.Reason)
+				sys.UI.Warnf("no profile for role %s in account %s (%s): %s", sk.RoleName, sk.AccountID, sk.AccountName, sk.Reason)
 			}
 			outcome := "wrote " + awsconfig.ShortPath(configPath)
 			switch {
@@ -151,7 +155,7 @@ longer assigned is kept under "# no longer assigned" unless --prune. The region 
 			if stats.Retries > 0 {
 				retried = fmt.Sprintf(", %d retried", stats.Retries)
 			}
-			fmt.Fprintf(sys.Err, "rolehop: %s: %d accounts, %d roles (%d calls%s): %d added, %d updated, %d removed, %d kept as no longer assigned, %d skipped; %s in %s\n",
+			sys.UI.Noticef("%s: %d accounts, %d roles (%d calls%s): %d added, %d updated, %d removed, %d kept as no longer assigned, %d skipped; %s in %s",
 				target.ID(), stats.Accounts, stats.Roles, stats.Calls, retried, len(res.Added), len(res.Updated), len(res.Removed), len(res.Stale), len(res.Skipped),
 				outcome, time.Since(start).Round(time.Millisecond))
 			return nil

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rolehop/rolehop/internal/awsconfig"
 	"github.com/rolehop/rolehop/internal/plan"
+	"github.com/rolehop/rolehop/internal/ui"
 )
 
 // Exit statuses (DESIGN.md): usage errors 2, other failures 1.
@@ -33,12 +34,16 @@ type IO struct {
 	// HasTerminal reports whether a controlling terminal may exist for MFA
 	// prompts (/dev/tty); opening it can still fail, which the prompt reports.
 	HasTerminal bool
+	// UI prints notices, warnings and progress on Err (--quiet, spinner on
+	// a terminal, colour without NO_COLOR); nil means plain lines on Err.
+	UI *ui.Output
 }
 
 // SystemIO is the real process's streams and environment.
 func SystemIO() IO {
 	_, err := os.Stat("/dev/tty")
-	return IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Getenv: os.Getenv, Environ: os.Environ, HasTerminal: err == nil}
+	return IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Getenv: os.Getenv, Environ: os.Environ, HasTerminal: err == nil,
+		UI: ui.New(ui.Detect(os.Stdout, os.Stderr, os.Getenv))}
 }
 
 // usageError marks errors that exit with status 2.
@@ -84,6 +89,9 @@ func isUsage(err error) bool {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func newRoot(sys IO) *cobra.Command {
+	if sys.UI == nil {
+		sys.UI = ui.New(ui.Options{Err: sys.Err})
+	}
 	root := &cobra.Command{
 		Use:   "rolehop",
 		Short: "Assume AWS roles from any credentials and hand them to any program",
@@ -102,6 +110,7 @@ credential_process JSON. It reads ~/.aws/config and ~/.aws/credentials like the 
 	root.SetOut(sys.Out)
 	root.SetErr(sys.Err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.PersistentFlags().BoolVarP(&sys.UI.Quiet, "quiet", "q", false, "print only errors on stderr: no notices, warnings or progress")
 	root.AddCommand(
 		newExecCmd(sys),
 		newExportCmd(sys),

@@ -144,7 +144,7 @@ func (o *serveOptions) run(ctx context.Context, sys IO, profiles []string) error
 			l.Close()
 			return usageError{err}
 		}
-		fmt.Fprintf(sys.Err, "rolehop: serving %s at %s — Ctrl-C stops\n", r.Name, url)
+		sys.UI.Noticef("serving %s at %s — Ctrl-C stops", r.Name, url)
 	}
 	if f, ok := sys.Out.(*os.File); ok {
 		_ = f.Sync()
@@ -170,7 +170,7 @@ func (o *chainOptions) route(sys IO, profile string) (endpoint.Route, *plan.Plan
 		return endpoint.Route{}, nil, err
 	}
 	for _, w := range p.Warnings {
-		fmt.Fprintf(sys.Err, "rolehop: warning: %s\n", w)
+		sys.UI.Warnf("%s", w)
 	}
 	token, err := endpoint.NewToken()
 	if err != nil {

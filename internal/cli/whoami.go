@@ -26,16 +26,20 @@ type identity struct {
 
 func newWhoamiCmd(sys IO) *cobra.Command {
 	var o chainOptions
-	var asJSON bool
+	var output outputFormat
 	args, complete := oneProfileArg(sys)
 	cmd := &cobra.Command{
 		Use:   "whoami [PROFILE] [flags]",
 		Short: "Show the identity (sts:GetCallerIdentity) and expiry of the chain's final credentials",
 		Example: `  rolehop whoami prod
-  rolehop whoami --role-arn arn:aws:iam::222222222222:role/audit --json`,
+  rolehop whoami --role-arn arn:aws:iam::222222222222:role/audit --output json`,
 		Args:              args,
 		ValidArgsFunction: complete,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			asJSON, err := output.isJSON()
+			if err != nil {
+				return err
+			}
 			p, creds, err := o.credentials(cmd.Context(), sys, firstArg(args))
 			if err != nil {
 				return err
@@ -62,7 +66,7 @@ func newWhoamiCmd(sys IO) *cobra.Command {
 		},
 	}
 	addChainFlags(cmd, &o, sys)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print {Account, Arn, UserId, Expiration} as JSON")
+	addOutputFlag(cmd, &output, "{Account, Arn, UserId, Expiration}")
 	return cmd
 }
 

@@ -61,7 +61,7 @@ With --watch, rolehop stays in the foreground and rewrites the section each time
 				return err
 			}
 			for _, w := range p.Warnings {
-				fmt.Fprintf(sys.Err, "rolehop: warning: %s\n", w)
+				sys.UI.Warnf("%s", w)
 			}
 			_, path := awsconfig.FilePaths(sys.Getenv)
 			if !o.watch {
@@ -111,7 +111,7 @@ func (o *writeOptions) store(sys IO, path string, creds aws.Credentials) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(sys.Err, "rolehop: wrote [%s] in %s (%s)\n", o.to, awsconfig.ShortPath(path), validity(creds))
+	sys.UI.Noticef("wrote [%s] in %s (%s)", o.to, awsconfig.ShortPath(path), validity(creds))
 	return nil
 }
 
@@ -136,16 +136,16 @@ func (o *writeOptions) watchLoop(ctx context.Context, sys IO, p *plan.Plan, path
 			return err
 		case err != nil:
 			wait = backoff/2 + rand.N(backoff/2+1)
-			fmt.Fprintf(sys.Err, "rolehop: refresh failed, retrying in %s: %v\n", wait.Round(time.Second), err)
+			sys.UI.Noticef("refresh failed, retrying in %s: %v", wait.Round(time.Second), err)
 			backoff = min(backoff*2, time.Minute)
 		default:
 			remaining := time.Until(creds.Expires)
 			if !creds.CanExpire {
-				fmt.Fprintf(sys.Err, "rolehop: these credentials do not expire: nothing to refresh\n")
+				sys.UI.Noticef("these credentials do not expire: nothing to refresh")
 				return nil
 			}
 			if !first {
-				fmt.Fprintf(sys.Err, "rolehop: refreshed [%s]: %s\n", o.to, validity(creds))
+				sys.UI.Noticef("refreshed [%s]: %s", o.to, validity(creds))
 			}
 			wait = time.Duration(float64(remaining) * o.refreshAt)
 			// At wake-up the current credentials have remaining-wait left;

@@ -128,6 +128,7 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 	masked := *p
 	masked.Source.AccessKeyID = MaskKeyID(p.Source.AccessKeyID)
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(masked)
 }

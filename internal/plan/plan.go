@@ -79,9 +79,9 @@ type Source struct {
 
 	// SourceWebIdent: the role assumed with the token, and where the token
 	// comes from (a file, or GitHubOIDC).
-	WebIdentityRole        Setting `json:"web_identity_role,omitempty"`
-	WebIdentityTokenFile   Setting `json:"web_identity_token_file,omitempty"`
-	WebIdentitySessionName Setting `json:"web_identity_session_name,omitempty"`
+	WebIdentityRole        Setting `json:"web_identity_role,omitzero"`
+	WebIdentityTokenFile   Setting `json:"web_identity_token_file,omitzero"`
+	WebIdentitySessionName Setting `json:"web_identity_session_name,omitzero"`
 
 	// SourceSSO.
 	SSO *SSO `json:"sso,omitempty"`
@@ -196,20 +196,20 @@ type Hop struct {
 	DurationFrom      string   `json:"duration_from"`
 	RequestedDuration int      `json:"requested_duration_seconds,omitempty"` // set when capped
 	Chained           bool     `json:"chained"`                              // source is known role credentials
-	ExternalID        Setting  `json:"external_id,omitempty"`
-	SerialNumber      Setting  `json:"serial_number,omitempty"`
+	ExternalID        Setting  `json:"external_id,omitzero"`
+	SerialNumber      Setting  `json:"serial_number,omitzero"`
 	TokenCode         Secret   `json:"-"`
-	Policy            Setting  `json:"policy,omitempty"`
+	Policy            Setting  `json:"policy,omitzero"`
 	PolicyARNs        []string `json:"policy_arns,omitempty"`
 	PolicyARNsFrom    string   `json:"policy_arns_from,omitempty"`
-	SourceIdentity    Setting  `json:"source_identity,omitempty"`
+	SourceIdentity    Setting  `json:"source_identity,omitzero"`
 	Tags              []Tag    `json:"tags,omitempty"`
 	TagsFrom          string   `json:"tags_from,omitempty"`
 	TransitiveTagKeys []string `json:"transitive_tag_keys,omitempty"`
 	TransitiveFrom    string   `json:"transitive_tag_keys_from,omitempty"`
 
 	// MFA is how the MFA code reaches STS when SerialNumber is set.
-	MFA MFAPath `json:"mfa,omitempty"`
+	MFA MFAPath `json:"mfa,omitzero"`
 }
 
 // MFA paths.
@@ -228,17 +228,17 @@ type MFAPath struct {
 	Reason string `json:"reason,omitempty"`
 	// Process is a command that prints the code (mfa_process); empty means
 	// the terminal prompt.
-	Process Setting `json:"process,omitempty"`
+	Process Setting `json:"process,omitzero"`
 }
 
 // Plan is everything rolehop will do to produce the final credentials.
 type Plan struct {
-	Profile     Setting `json:"profile,omitempty"`
+	Profile     Setting `json:"profile,omitzero"`
 	Source      Source  `json:"source"`
 	Hops        []Hop   `json:"hops"`
-	Region      Setting `json:"region,omitempty"`
+	Region      Setting `json:"region,omitzero"`
 	STSRegion   string  `json:"sts_region"`
-	STSEndpoint Setting `json:"sts_endpoint,omitempty"`
+	STSEndpoint Setting `json:"sts_endpoint,omitzero"`
 	// MFASessionSeconds is the lifetime asked of GetSessionToken for
 	// MFAViaSession hops.
 	MFASessionSeconds int      `json:"mfa_session_seconds,omitempty"`

@@ -97,6 +97,9 @@ type ListOptions struct {
 	// LoginHint is the command suggested when the portal refuses the
 	// token; Login names the login ("sso-session corp").
 	LoginHint, Login string
+	// Progress, if set, is told after each account's roles are listed how
+	// many accounts are done and how many are known so far.
+	Progress func(done, known int)
 }
 
 // Stats describe a listing.
@@ -124,6 +127,8 @@ func List(ctx context.Context, p Portal, token string, o ListOptions) ([]Assignm
 		out   []Assignment
 		stats Stats
 		wg    sync.WaitGroup
+		done  int
+		known int
 	)
 	count := func(md middleware.Metadata) {
 		mu.Lock()
@@ -160,6 +165,10 @@ func List(ctx context.Context, p Portal, token string, o ListOptions) ([]Assignm
 				}
 				mu.Lock()
 				out = append(out, roles...)
+				done++
+				if o.Progress != nil {
+					o.Progress(done, known)
+				}
 				mu.Unlock()
 			}
 		})
@@ -181,6 +190,9 @@ feed:
 				continue
 			}
 			seen[id] = true
+			mu.Lock()
+			known++
+			mu.Unlock()
 			select {
 			case accounts <- a:
 			case <-ctx.Done():

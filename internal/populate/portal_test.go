@@ -132,12 +132,24 @@ func (f *fakePortal) client(t *testing.T, attempts int) Portal {
 func TestListPaginatesAndBoundsConcurrency(t *testing.T) {
 	f := newFakePortal(40, 3)
 	f.roleDelay = 5 * time.Millisecond
-	got, stats, err := List(context.Background(), f.client(t, 0), "tok", ListOptions{Concurrency: 3})
+	var calls, lastDone, lastKnown int
+	progress := func(done, known int) {
+		// Called under List's lock: no synchronisation needed here.
+		calls++
+		if done < lastDone || known < lastKnown || done > known {
+			t.Errorf("progress went from %d/%d to %d/%d", lastDone, lastKnown, done, known)
+		}
+		lastDone, lastKnown = done, known
+	}
+	got, stats, err := List(context.Background(), f.client(t, 0), "tok", ListOptions{Concurrency: 3, Progress: progress})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 120 || stats.Accounts != 40 || stats.Roles != 120 {
 		t.Fatalf("got %d assignments, stats %+v", len(got), stats)
+	}
+	if calls != 40 || lastDone != 40 || lastKnown != 40 {
+		t.Errorf("progress called %d times, last %d/%d; want 40 calls ending at 40/40", calls, lastDone, lastKnown)
 	}
 	if !slices.IsSortedFunc(got, func(a, b Assignment) int { return strings.Compare(a.AccountID+a.RoleName, b.AccountID+b.RoleName) }) {
 		t.Errorf("not sorted")

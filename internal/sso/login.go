@@ -28,6 +28,17 @@ type LoginOptions struct {
 	OpenBrowser func(url string) error
 	// Sleep waits between polls; nil means a timer honouring ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Waiting shows that rolehop waits for the person to sign in (a
+	// progress line); it returns the function that ends it. Nil: nothing.
+	Waiting func(msg string) (stop func())
+}
+
+// waiting starts the progress line of a sign-in wait.
+func (o LoginOptions) waiting(s *plan.SSO) (stop func()) {
+	if o.Waiting == nil {
+		return func() {}
+	}
+	return o.Waiting("waiting for the sign-in to " + describe(s) + " to be confirmed")
 }
 
 // LoginDevice runs the OAuth device authorization flow the way `aws sso
@@ -77,6 +88,7 @@ func LoginDevice(ctx context.Context, s *plan.SSO, o LoginOptions) (*Token, erro
 		interval = 5 * time.Second
 	}
 	deadline := o.now().Add(time.Duration(dev.ExpiresIn) * time.Second)
+	defer o.waiting(s)()
 	for {
 		if err := sleep(ctx, interval); err != nil {
 			return nil, err

@@ -103,10 +103,13 @@ func LoginPKCE(ctx context.Context, s *plan.SSO, o LoginOptions) (*Token, error)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	var res result
+	stop := o.waiting(s)
 	select {
 	case <-ctx.Done():
+		stop()
 		return nil, fmt.Errorf("no answer from the browser: %v (use --use-device-code on machines without one)", ctx.Err())
 	case res = <-got:
+		stop()
 	}
 	if res.err != "" {
 		return nil, fmt.Errorf("sign-in to %s failed: %s", describe(s), res.err)
