@@ -3,19 +3,27 @@ GO        ?= go
 FUZZTIME  ?= 5s
 BIN       ?= bin/rolehop
 
-.PHONY: build test lint unit fuzz demo bench clean
+.PHONY: build test lint cross unit fuzz demo bench clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/rolehop
 
-## test: everything CI checks — formatting, vet, unit + end-to-end tests, short fuzz runs.
-test: lint unit fuzz
+## test: everything CI checks — formatting, vet, cross builds for the 6 release platforms, unit + end-to-end tests, short fuzz runs.
+test: lint cross unit fuzz
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	GOOS=windows $(GO) vet ./...
+
+## cross: build rolehop for every released platform (no cgo), as the release does.
+CROSS_TARGETS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+cross:
+	@set -e; out=$$(mktemp -d); trap 'rm -rf "$$out"' EXIT; for t in $(CROSS_TARGETS); do \
+	  echo "build $$t"; \
+	  CGO_ENABLED=0 GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) build -trimpath -o "$$out/rolehop-$${t%/*}-$${t#*/}" ./cmd/rolehop; \
+	done
 
 unit:
 	$(GO) test -count=1 ./...
