@@ -46,5 +46,10 @@ demo:
 bench:
 	./bench/run.sh
 
+## snapshot: the real release build (.goreleaser.yaml) into dist/, unpublished; builds goreleaser first (minutes).
+.PHONY: snapshot
+snapshot:
+	$(GO) run github.com/goreleaser/goreleaser/v2@v2.15.1 release --snapshot --clean
+
 clean:
 	rm -rf bin
