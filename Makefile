@@ -39,6 +39,12 @@ fuzz:
 	  done; \
 	done
 
+## docs: regenerate the command reference (docs/cli/*.md, docs/man/*.1) from the commands;
+## a test fails when the checked-in copy is out of date.
+.PHONY: docs
+docs:
+	$(GO) run ./internal/docgen/cmd -out docs
+
 ## demo: build rolehop, start a local moto_server, create a 2-account chain and run through it.
 demo:
 	./scripts/demo.sh

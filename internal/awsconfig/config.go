@@ -230,3 +230,12 @@ func copyKeys(keys map[string]Value) map[string]Value {
 	maps.Copy(out, keys)
 	return out
 }
+
+// SSOSessionNames returns the names of the [sso-session NAME] sections of
+// the config file, sorted.
+func (c *Config) SSOSessionNames() []string {
+	if c == nil {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(c.SSOSessions))
+}

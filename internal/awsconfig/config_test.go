@@ -264,3 +264,20 @@ func TestLoadEnv(t *testing.T) {
 		t.Errorf("ProfileNames() = %q", got)
 	}
 }
+
+func TestSSOSessionNames(t *testing.T) {
+	cfg, cred := writeFiles(t, "[sso-session zeta]\nsso_region = x\n[profile sso-session]\n[sso-session alpha]\n[sso-session  two words here]\n[sso-session \"quoted name\"]\n", "[sso-session cred]\n")
+	c, err := Load(cfg, cred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sorted; botocore's rules for the header; only the config file has
+	// sessions (the credentials file's [sso-session cred] is a profile).
+	if got, want := c.SSOSessionNames(), []string{"alpha", "quoted name", "zeta"}; !slices.Equal(got, want) {
+		t.Errorf("SSOSessionNames() = %q, want %q", got, want)
+	}
+	var nilc *Config
+	if nilc.SSOSessionNames() != nil {
+		t.Error("nil Config should have no sessions")
+	}
+}

@@ -66,14 +66,15 @@ func addChainFlags(cmd *cobra.Command, o *chainOptions, sys IO) {
 	_ = cmd.RegisterFlagCompletionFunc("profile", profileCompletion(sys))
 }
 
-// profileCompletion completes profile names from the config files.
+// profileCompletion completes profile names from the config files, but
+// not those already given as arguments.
 func profileCompletion(sys IO) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 		cfg, err := awsconfig.LoadEnv(sys.Getenv)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		return cfg.ProfileNames(), cobra.ShellCompDirectiveNoFileComp
+		return profileCandidates(cfg, args), cobra.ShellCompDirectiveNoFileComp
 	}
 }
 

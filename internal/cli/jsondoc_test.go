@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rolehop/rolehop/internal/buildinfo"
 	"github.com/rolehop/rolehop/internal/doctor"
 	"github.com/rolehop/rolehop/internal/plan"
 )
@@ -19,7 +20,7 @@ func TestJSONOutputDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(doc)
-	for _, v := range []any{identity{}, plan.Plan{}, cacheEntryJSON{}, doctor.Report{}} {
+	for _, v := range []any{identity{}, plan.Plan{}, cacheEntryJSON{}, doctor.Report{}, buildinfo.Info{}} {
 		for _, name := range jsonFields(reflect.TypeOf(v), map[reflect.Type]bool{}) {
 			if !strings.Contains(text, "`"+name+"`") {
 				t.Errorf("%T: field %q is not in docs/json-output.md", v, name)

@@ -16,6 +16,8 @@ func newSSOCmd(sys IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sso",
 		Short: "IAM Identity Center tools: generate a profile for every account and role",
+		Example: `  rolehop login --sso-session corp && rolehop sso populate --sso-session corp
+  rolehop sso populate --sso-session corp --dry-run`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usagef("unknown command %q for \"rolehop sso\": the subcommand is populate", args[0])

@@ -128,5 +128,6 @@ credential_process JSON. It reads ~/.aws/config and ~/.aws/credentials like the 
 		newDoctorCmd(sys),
 		newPolicyCmd(sys),
 	)
+	addTooling(root, sys) // version, completion: last, it walks the tree
 	return root
 }
