@@ -158,6 +158,10 @@ func TestCompletionSpecifics(t *testing.T) {
 			t.Errorf("%q: %q directive %d, want %q and no files", tc.args, got, d, tc.want)
 		}
 	}
+	// exec: after the PROFILE come the command's arguments, file names.
+	if got, d := complete(t, "exec", "prod", "--", "./deploy.sh", ""); len(got) != 0 || d != cobra.ShellCompDirectiveDefault {
+		t.Errorf("exec prod -- ./deploy.sh <Tab>: %q directive %d, want file names", got, d)
+	}
 	// Descriptions say what a profile uses and where a session starts.
 	_, stdout, _ := run(t, completionConfig, nil, cobra.ShellCompRequestCmd, "export", "")
 	if !strings.Contains(stdout, "prod\trole arn:aws:iam::222222222222:role/prod\n") || !strings.Contains(stdout, "dev/Admin\tsso 111111111111 Admin\n") {

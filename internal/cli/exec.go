@@ -31,7 +31,14 @@ refreshing them in the background until the child exits — for jobs that outliv
   AWS_ROLE_ARN=arn:aws:iam::222222222222:role/terraform rolehop exec -u -- terraform plan
   rolehop exec --server prod -- terraform apply
   rolehop exec --role-arn arn:aws:iam::111111111111:role/dev --role-arn arn:aws:iam::222222222222:role/prod -- ./deploy.sh`,
-		ValidArgsFunction: complete,
+		// Past the PROFILE only the command's own arguments can follow
+		// (cobra hides whether -- was typed): let the shell complete file names.
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveDefault
+			}
+			return complete(cmd, args, toComplete)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dash := cmd.ArgsLenAtDash()
 			if dash < 0 {

@@ -32,6 +32,7 @@ func Tree() *cobra.Command {
 	var discard bytes.Buffer
 	root := cli.Command(cli.IO{In: strings.NewReader(""), Out: &discard, Err: &discard,
 		Getenv: func(string) string { return "" }, Environ: func() []string { return nil }})
+	root.InitDefaultVersionFlag() // cobra adds --version only when it runs
 	var walk func(*cobra.Command)
 	walk = func(c *cobra.Command) {
 		c.DisableAutoGenTag = true // the tag carries today's date

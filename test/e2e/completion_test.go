@@ -248,7 +248,9 @@ func TestCompletionZsh(t *testing.T) {
 		t.Fatalf("rolehop completion zsh: %s", r)
 	}
 	// File names where they belong.
-	cases := append(slices.Clone(completionCases), completionCase{"rolehop serve --token-file prod-n", []string{"prod-notes.txt"}})
+	cases := append(slices.Clone(completionCases),
+		completionCase{"rolehop serve --token-file prod-n", []string{"prod-notes.txt"}},
+		completionCase{"rolehop exec prod -- cat prod-n", []string{"prod-notes.txt"}})
 	for _, setup := range []string{"fpath", "source"} {
 		t.Run(setup, func(t *testing.T) {
 			t.Parallel()
