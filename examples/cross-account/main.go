@@ -35,8 +35,11 @@ import (
 	"github.com/rolehop/rolehop"
 )
 
-// sessionName shows up in CloudTrail and in the assumed-role ARN of both
-// accounts, so whoever reads the logs in B knows which bot acted.
+// sessionName names the bot's last session in each direction; it shows up
+// in CloudTrail and in the assumed-role ARN, so whoever reads the logs
+// knows which bot acted. (WithSessionName names the last hop, like
+// --role-session-name: the hop through B in direction 2 gets rolehop's
+// default name unless a profile names it.)
 const sessionName = "cross-account-bot"
 
 // flags are the program's settings; in a Lambda function they would be

@@ -14,10 +14,12 @@ import (
 func (p *Plan) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, v, from string) {
-		if from != "" {
-			from = "(" + from + ")"
+		if from == "" {
+			// No third cell: tabwriter would pad v with trailing spaces.
+			fmt.Fprintf(tw, "  %s\t%s\n", k, v)
+			return
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", k, v, from)
+		fmt.Fprintf(tw, "  %s\t%s\t(%s)\n", k, v, from)
 	}
 	if p.Profile.IsSet() {
 		fmt.Fprintf(tw, "Profile: %s (from %s)\n", p.Profile.Value, p.Profile.From)

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strings"
@@ -50,7 +51,10 @@ func Resolve(req Request) (*Plan, error) {
 	for _, arn := range r.req.RoleARNs {
 		raws = append(raws, rawHop{roleARN: Setting{arn, "--role-arn"}})
 	}
-	if flag := req.Flags.firstGiven(); len(raws) == 0 && flag != "" {
+	if flag := r.req.Flags.firstGiven(); len(raws) == 0 && flag != "" {
+		if src.Kind == SourceWebIdent {
+			return nil, errorf("%s needs an AssumeRole hop, and this chain has none: its only role (%s) is assumed with the web identity token, which takes only --role-session-name; add --role-arn for a role to assume next", flag, src.WebIdentityRole.Value)
+		}
 		return nil, errorf("%s needs a role to assume: name a role profile or add --role-arn", flag)
 	}
 	if len(raws) > 0 {
@@ -70,6 +74,18 @@ func Resolve(req Request) (*Plan, error) {
 func (r *resolver) chain() (Source, []rawHop, error) {
 	name, from := r.req.Profile, r.req.ProfileFrom
 	envProfile, envDefault := r.env("AWS_PROFILE"), r.env("AWS_DEFAULT_PROFILE")
+	// --web-identity is a flag: it outranks a profile named by the
+	// environment, and a profile on the command line contradicts it.
+	if r.req.WebIdentity != "" {
+		if name != "" {
+			return Source{}, nil, errorf("--web-identity starts the chain with an OIDC token; it does not combine with profile %q (%s): drop one of them", name, from)
+		}
+		if p := cmp.Or(envProfile, envDefault); p != "" {
+			r.note(fmt.Sprintf("--web-identity starts the chain: the profile %q named by the environment (AWS_PROFILE/AWS_DEFAULT_PROFILE) is not used", p))
+		}
+		src, err := r.githubWebIdentity()
+		return src, nil, err
+	}
 	// A library caller's own credentials are the source: AWS_PROFILE does
 	// not redirect them.
 	if name == "" && !r.req.Provided {
@@ -98,10 +114,6 @@ func (r *resolver) chain() (Source, []rawHop, error) {
 		return src, raws, nil
 	}
 
-	if r.req.WebIdentity != "" {
-		src, err := r.githubWebIdentity()
-		return src, nil, err
-	}
 	src, raws, err := r.ambient()
 	if err != nil {
 		return src, raws, err
@@ -304,7 +316,14 @@ func (r *resolver) githubWebIdentity() (Source, error) {
 	default:
 		return Source{}, errorf("--web-identity github needs the role to assume: --role-arn or AWS_ROLE_ARN")
 	}
-	src, err := r.webIdentity(role, Setting{GitHubOIDC, "--web-identity github"}, Setting{}, "")
+	var session Setting
+	if len(r.req.RoleARNs) == 0 && r.req.Flags.RoleSessionName != "" {
+		// The token's role is the last of the chain: the last hop's session
+		// name flag names its session.
+		session = Setting{r.req.Flags.RoleSessionName, "--role-session-name"}
+		r.req.Flags.RoleSessionName = ""
+	}
+	src, err := r.webIdentity(role, Setting{GitHubOIDC, "--web-identity github"}, session, "")
 	src.From = "--web-identity github"
 	return src, err
 }

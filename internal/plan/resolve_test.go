@@ -188,6 +188,20 @@ func TestResolveChains(t *testing.T) {
 					t.Errorf("source = %+v", p.Source)
 				}
 			}},
+		{name: "--web-identity github outranks AWS_PROFILE", env: env{"AWS_PROFILE": "dev", "ACTIONS_ID_TOKEN_REQUEST_URL": "http://x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t"},
+			req: Request{WebIdentity: "github", RoleARNs: []string{roleProd}}, source: SourceWebIdent, roles: nil,
+			check: func(t *testing.T, p *Plan) {
+				if p.Profile.IsSet() || p.Source.WebIdentityRole.Value != roleProd || !strings.Contains(strings.Join(p.Notes, "\n"), `profile "dev" named by the environment`) {
+					t.Errorf("profile %+v, source %+v, notes %q", p.Profile, p.Source, p.Notes)
+				}
+			}},
+		{name: "--web-identity github: --role-session-name names the token's session when it is the only role", env: env{"ACTIONS_ID_TOKEN_REQUEST_URL": "http://x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t", "GITHUB_RUN_ID": "7"},
+			req: Request{WebIdentity: "github", RoleARNs: []string{roleProd}, Flags: HopFlags{RoleSessionName: "deploy"}}, source: SourceWebIdent, roles: nil,
+			check: func(t *testing.T, p *Plan) {
+				if s := p.Source.WebIdentitySessionName; s.Value != "deploy" || s.From != "--role-session-name" {
+					t.Errorf("session = %+v", s)
+				}
+			}},
 		{name: "--role-arn hops after a profile", req: Request{Profile: "dev", RoleARNs: []string{roleProd, roleAudit}}, source: SourceStatic, roles: []string{roleDev, roleProd, roleAudit}},
 		{name: "ad hoc role from the container endpoint (CloudShell)", env: container, req: Request{RoleARNs: []string{roleProd}}, source: SourceContainer, roles: []string{roleProd}},
 		{name: "ad hoc role falls back to instance metadata", req: Request{RoleARNs: []string{roleProd}}, source: SourceIMDS, roles: []string{roleProd},
@@ -379,6 +393,8 @@ role_arn = arn:aws:iam::111111111111:role/a
 		{name: "bad policy arn", req: Request{Profile: "dev", Flags: HopFlags{PolicyARNs: []string{"ReadOnlyAccess"}}}, want: []string{"invalid policy ARN"}},
 		{name: "source identity with aws: prefix", req: Request{Profile: "dev", Flags: HopFlags{SourceIdentity: "aws:me"}}, want: []string{"source identity"}},
 		{name: "env key without secret", env: env{"AWS_ACCESS_KEY_ID": "AKIA1"}, req: Request{RoleARNs: []string{roleProd}}, want: []string{"AWS_SECRET_ACCESS_KEY is not"}},
+		{name: "--web-identity github with a profile argument", env: env{"ACTIONS_ID_TOKEN_REQUEST_URL": "http://x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t"}, req: Request{WebIdentity: "github", Profile: "dev", ProfileFrom: "argument", RoleARNs: []string{roleProd}}, want: []string{"does not combine with profile \"dev\"", "drop one"}},
+		{name: "--web-identity github: a hop flag without a hop", env: env{"ACTIONS_ID_TOKEN_REQUEST_URL": "http://x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t"}, req: Request{WebIdentity: "github", RoleARNs: []string{roleProd}, Flags: HopFlags{DurationSeconds: "900"}}, want: []string{"--duration-seconds needs an AssumeRole hop", "only --role-session-name"}},
 		{name: "--web-identity github outside GitHub Actions", req: Request{WebIdentity: "github", RoleARNs: []string{roleProd}}, want: []string{"ACTIONS_ID_TOKEN_REQUEST_URL", "id-token: write"}},
 		{name: "--web-identity github without a role", env: env{"ACTIONS_ID_TOKEN_REQUEST_URL": "http://x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t"}, req: Request{WebIdentity: "github"}, want: []string{"needs the role"}},
 		{name: "unknown --web-identity", req: Request{WebIdentity: "gitlab"}, want: []string{`"github"`}},
