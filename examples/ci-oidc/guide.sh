@@ -16,21 +16,9 @@
 # The "tool" is the aws CLI here; put terraform, cdk, … in its place.
 set -euo pipefail
 
-# ---- helpers (the same in every guide) ----
-say() { printf '\n==> %s\n' "$*"; }
-show() {
-	local a line='+' mask=0
-	for a in "$@"; do
-		if [ "$mask" = 1 ]; then line+=' ******'; mask=0; continue; fi
-		[ "$a" = --token-code ] && mask=1
-		line+=" $(printf '%q' "$a")"
-	done
-	printf '%s\n' "$line"
-}
-run() { show "$@"; "$@"; }
-need() { if [ -z "${!1:-}" ]; then printf 'guide.sh: set %s: %s\n' "$1" "$2" >&2; exit 2; fi; }
-need_tool() { command -v "$1" >/dev/null 2>&1 || { printf 'guide.sh: %s not found on PATH: %s\n' "$1" "$2" >&2; exit 2; }; }
-identity() { run aws sts get-caller-identity --query Arn --output text; }
+# ---- helpers: say, show, run, need, need_tool, identity ----
+# shellcheck source=../lib/helpers.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/helpers.sh"
 
 # ---- inputs ----
 need_tool rolehop "go install github.com/rolehop/rolehop/cmd/rolehop@latest"
