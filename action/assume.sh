@@ -30,20 +30,9 @@
 # Outputs (GITHUB_OUTPUT): arn, aws-account-id.
 set -euo pipefail
 
-# escape encodes workflow-command data as the runner decodes it.
-escape() {
-	local s=$1
-	s=${s//'%'/%25}
-	s=${s//$'\r'/%0D}
-	s=${s//$'\n'/%0A}
-	printf '%s' "$s"
-}
-
-# fail prints one ::error:: line and exits 1.
-fail() {
-	printf '::error::%s\n' "$(escape "$*")"
-	exit 1
-}
+# escape and fail: one ::error:: line, encoded as the runner decodes it.
+# shellcheck source=commands.sh
+. "$(dirname "${BASH_SOURCE[0]}")/commands.sh"
 
 # trim S prints S without leading and trailing white space.
 trim() {

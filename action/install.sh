@@ -28,20 +28,10 @@ default_release_url=https://github.com/rolehop/rolehop/releases/download
 # checksums_name is goreleaser's checksum.name_template.
 checksums_name=checksums.txt
 
-# escape encodes workflow-command data as the runner decodes it.
-escape() {
-	local s=$1
-	s=${s//'%'/%25}
-	s=${s//$'\r'/%0D}
-	s=${s//$'\n'/%0A}
-	printf '%s' "$s"
-}
-
-# fail prints one ::error:: line and exits 1.
-fail() {
-	printf '::error::%s\n' "$(escape "rolehop install: $*")"
-	exit 1
-}
+# escape and fail: one ::error:: line, encoded as the runner decodes it.
+FAIL_PREFIX="rolehop install: "
+# shellcheck source=commands.sh
+. "$(dirname "${BASH_SOURCE[0]}")/commands.sh"
 
 # platform sets os, arch, ext and exe for the runner (RUNNER_OS, RUNNER_ARCH).
 platform() {

@@ -18,7 +18,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"text/template"
 	"time"
@@ -540,33 +539,6 @@ func zipArchive(t *testing.T, members []archiveMember) []byte {
 	return buf.Bytes()
 }
 
-// oidcServer is a GitHub Actions OIDC token endpoint (as in
-// TestWebIdentityGitHub): it answers fakeJWT to the right bearer token and
-// audience.
-type oidcServer struct {
-	URL          string // ACTIONS_ID_TOKEN_REQUEST_URL
-	asked, wrong atomic.Int32
-}
-
-func newOIDCServer(t *testing.T, bearer string) *oidcServer {
-	t.Helper()
-	o := &oidcServer{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		o.asked.Add(1)
-		if r.Header.Get("Authorization") != "bearer "+bearer || r.URL.Query().Get("audience") != "sts.amazonaws.com" ||
-			r.URL.Query().Get("api-version") != "2.0" {
-			o.wrong.Add(1)
-			http.Error(w, `{"message":"bad request token"}`, http.StatusUnauthorized)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"count":1,"value":"` + fakeJWT + `"}`))
-	}))
-	t.Cleanup(srv.Close)
-	o.URL = srv.URL + "/_apis/token?api-version=2.0"
-	return o
-}
-
 // exported checks the assume step's GITHUB_ENV block — every credential
 // variable in heredoc form — and its ::add-mask:: lines, and returns the
 // variables.
@@ -705,7 +677,7 @@ func TestActionAccessKeysChain(t *testing.T) {
 		credential_source = Environment
 	`)
 	env.Set("AWS_PROFILE", "audit")
-	oidc := newOIDCServer(t, "request-token-123")
+	oidc := newGitHubOIDC(t, "request-token-123")
 	env.Set("ACTIONS_ID_TOKEN_REQUEST_URL", oidc.URL)
 	env.Set("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token-123")
 	rel := newReleaseServer(t, "1.2.3", false)
@@ -791,7 +763,7 @@ func TestActionOIDC(t *testing.T) {
 		credential_source = Environment
 	`)
 	env.Set("AWS_PROFILE", "audit")
-	oidc := newOIDCServer(t, "request-token-456")
+	oidc := newGitHubOIDC(t, "request-token-456")
 	env.Set("ACTIONS_ID_TOKEN_REQUEST_URL", oidc.URL)
 	env.Set("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token-456")
 	env.Set("GITHUB_RUN_ID", "555")
@@ -833,8 +805,8 @@ func TestActionOIDC(t *testing.T) {
 		t.Errorf("AssumeRoleWithWebIdentity was signed (key %q); it must be anonymous", c.AccessKeyID)
 	}
 	mustCalls(t, env.Proxy, "AssumeRole", 0)
-	if oidc.asked.Load() < 1 || oidc.wrong.Load() != 0 {
-		t.Errorf("OIDC endpoint asked %d times, %d refused", oidc.asked.Load(), oidc.wrong.Load())
+	if oidc.asked.Load() < 1 || oidc.refused.Load() != 0 {
+		t.Errorf("OIDC endpoint asked %d times, %d refused", oidc.asked.Load(), oidc.refused.Load())
 	}
 	assertActionLeaksNothing(t, env, run, "request-token-456", fakeJWT)
 }
@@ -848,7 +820,7 @@ func TestActionOIDCChain(t *testing.T) {
 	requireActionTools(t)
 	env := newTestEnv(t)
 	seedAccounts(t)
-	oidc := newOIDCServer(t, "request-token-789")
+	oidc := newGitHubOIDC(t, "request-token-789")
 	env.Set("ACTIONS_ID_TOKEN_REQUEST_URL", oidc.URL)
 	env.Set("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token-789")
 	env.Set("GITHUB_RUN_ID", "777")

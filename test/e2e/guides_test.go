@@ -12,8 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +20,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -843,18 +840,7 @@ func testGuideCrossAccount(t *testing.T) {
 	seedGuides(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	suffix := strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "-")
-	bucketA, bucketB := "guide-a-"+suffix, "guide-b-"+suffix
-	inA := motoAssumeRole(t, seed.CIUser, guideBotBackInA, "setup")
-	inB := motoAssumeRole(t, seed.CIUser, guideBotInB, "setup")
-	for _, b := range []struct {
-		keys   Keys
-		bucket string
-	}{{inA, bucketA}, {inB, bucketB}} {
-		if _, err := motoS3(b.keys).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b.bucket)}); err != nil {
-			t.Fatalf("CreateBucket %s: %v", b.bucket, err)
-		}
-	}
+	bucketA, bucketB, inA, inB := ownBuckets(t, ctx, seed, "guide", guideBotBackInA, guideBotInB)
 	useEnvKeys(env, seed.CIUser)
 	env.Set("AWS_ENDPOINT_URL_S3", motoURL)
 	work := filepath.Join(env.Dir, "work")
@@ -1103,31 +1089,6 @@ func parseGitHubEnv(t *testing.T, s string) map[string]string {
 }
 
 // ---- 6. ci-oidc (seed 004, the better way) ----
-
-// githubOIDC is a test GitHub Actions OIDC token endpoint (what
-// ACTIONS_ID_TOKEN_REQUEST_URL points at).
-type githubOIDC struct {
-	URL, RequestToken string
-	asked, refused    atomic.Int32
-}
-
-func newGitHubOIDC(t *testing.T, requestToken string) *githubOIDC {
-	t.Helper()
-	o := &githubOIDC{RequestToken: requestToken}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		o.asked.Add(1)
-		if r.Header.Get("Authorization") != "bearer "+o.RequestToken || r.URL.Query().Get("audience") != "sts.amazonaws.com" {
-			o.refused.Add(1)
-			http.Error(w, `{"message":"bad request token"}`, http.StatusUnauthorized)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"count":1,"value":"` + fakeJWT + `"}`))
-	}))
-	t.Cleanup(srv.Close)
-	o.URL = srv.URL + "/_apis/distributedtask/token?api-version=2.0"
-	return o
-}
 
 func testGuideCIOIDC(t *testing.T) {
 	env := newTestEnv(t)

@@ -85,6 +85,26 @@ func motoS3(k Keys) *s3.Client {
 	return s3.NewFromConfig(motoConfig(k), func(o *s3.Options) { o.UsePathStyle = true })
 }
 
+// ownBuckets creates two buckets, each by its own account (moto keeps the
+// owner): the first with a session of roleA, the second with a session of
+// roleB, which it returns for reading them back. Names are unique: moto's
+// state outlives one run.
+func ownBuckets(t *testing.T, ctx context.Context, seed Seed, prefix, roleA, roleB string) (bucketA, bucketB string, inA, inB Keys) {
+	t.Helper()
+	suffix := strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "-")
+	bucketA, bucketB = prefix+"-a-"+suffix, prefix+"-b-"+suffix
+	inA, inB = motoAssumeRole(t, seed.CIUser, roleA, "setup"), motoAssumeRole(t, seed.CIUser, roleB, "setup")
+	for _, b := range []struct {
+		keys   Keys
+		bucket string
+	}{{inA, bucketA}, {inB, bucketB}} {
+		if _, err := motoS3(b.keys).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b.bucket)}); err != nil {
+			t.Fatalf("CreateBucket %s: %v", b.bucket, err)
+		}
+	}
+	return bucketA, bucketB, inA, inB
+}
+
 // buildExample builds ./examples/cross-account into dir.
 func buildExample(t *testing.T, dir string) string {
 	t.Helper()
@@ -112,22 +132,7 @@ func TestLibraryExampleCrossAccount(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	// Each bucket is created by its own account (moto keeps the owner):
-	// bucketA with a dev session (111111111111), bucketB with a prod
-	// session (222222222222). Unique names: moto's state outlives one run.
-	suffix := time.Now().Format("150405.000000")
-	suffix = strings.ReplaceAll(suffix, ".", "-")
-	bucketA, bucketB := "bucket-a-"+suffix, "bucket-b-"+suffix
-	inA := motoAssumeRole(t, seed.CIUser, devRoleARN, "setup")
-	inB := motoAssumeRole(t, seed.CIUser, prodRoleARN, "setup")
-	for _, b := range []struct {
-		keys   Keys
-		bucket string
-	}{{inA, bucketA}, {inB, bucketB}} {
-		if _, err := motoS3(b.keys).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b.bucket)}); err != nil {
-			t.Fatalf("CreateBucket %s: %v", b.bucket, err)
-		}
-	}
+	bucketA, bucketB, inA, inB := ownBuckets(t, ctx, seed, "bucket", devRoleARN, prodRoleARN)
 
 	useEnvKeys(env, seed.CIUser)
 	env.Set("AWS_ENDPOINT_URL_S3", motoURL)

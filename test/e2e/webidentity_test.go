@@ -3,10 +3,7 @@
 package e2e
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 )
 
@@ -83,30 +80,17 @@ func TestWebIdentityGitHub(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t)
 	seedAccounts(t)
-	var asked atomic.Int32
-	var badAuth atomic.Int32
-	oidc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		asked.Add(1)
-		if r.Header.Get("Authorization") != "bearer request-token-123" || r.URL.Query().Get("audience") != "sts.amazonaws.com" ||
-			r.URL.Query().Get("api-version") != "2.0" {
-			badAuth.Add(1)
-			http.Error(w, `{"message":"bad request token"}`, http.StatusUnauthorized)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"count":1,"value":"` + fakeJWT + `"}`))
-	}))
-	t.Cleanup(oidc.Close)
-	env.Set("ACTIONS_ID_TOKEN_REQUEST_URL", oidc.URL+"/token?api-version=2.0")
-	env.Set("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token-123")
+	oidc := newGitHubOIDC(t, "request-token-123")
+	env.Set("ACTIONS_ID_TOKEN_REQUEST_URL", oidc.URL)
+	env.Set("ACTIONS_ID_TOKEN_REQUEST_TOKEN", oidc.RequestToken)
 	env.Set("GITHUB_RUN_ID", "987")
 
 	arn, res := execCallerARN(t, env, "--web-identity", "github", "--role-arn", devRoleARN)
 	if want := assumedARN(devAccount, "dev", "gh-987"); arn != want {
 		t.Fatalf("identity %q, want %q", arn, want)
 	}
-	if asked.Load() != 1 || badAuth.Load() != 0 {
-		t.Errorf("OIDC endpoint asked %d times, %d refused", asked.Load(), badAuth.Load())
+	if oidc.asked.Load() != 1 || oidc.refused.Load() != 0 {
+		t.Errorf("OIDC endpoint asked %d times, %d refused", oidc.asked.Load(), oidc.refused.Load())
 	}
 	wantParam(t, mustCalls(t, env.Proxy, "AssumeRoleWithWebIdentity", 1)[0], "WebIdentityToken", fakeJWT)
 	assertNoSecrets(t, "stderr", res.Stderr, append(secretsOf(env), "request-token-123", fakeJWT))
