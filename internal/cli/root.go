@@ -63,6 +63,9 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 // process exit status.
 func Main(ctx context.Context, args []string, sys IO) int {
 	root := newRoot(sys)
+	if len(args) > 0 && strings.HasPrefix(args[0], cobra.ShellCompRequestCmd) {
+		completeTree(root, sys) // a shell asks for completions (__complete, __completeNoDesc)
+	}
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

@@ -11,9 +11,10 @@ import (
 func Command(sys IO) *cobra.Command { return newRoot(sys) }
 
 // addTooling adds what makes rolehop an installable tool to the finished
-// tree: `version` and --version, `completion`, and the completion of every
-// flag that its command leaves to completeFlags. It runs once every other
-// command is in the tree, because it walks it.
+// tree: `version` and --version, and `completion`. (The completion of every
+// flag, completeTree, is added by Main only when the shell asks for
+// completions: walking every flag of every command costs about 0.5 ms,
+// which every other run would pay on its start-up.)
 func addTooling(root *cobra.Command, sys IO) { addToolingWith(root, sys, buildinfo.Get) }
 
 // addToolingWith is addTooling with the build information injected.
@@ -21,5 +22,4 @@ func addToolingWith(root *cobra.Command, sys IO, info func() buildinfo.Info) {
 	root.AddCommand(newVersionCmd(sys, info), newCompletionCmd(sys))
 	root.Version = info().String()
 	root.SetVersionTemplate("{{.Version}}\n")
-	completeTree(root, sys)
 }
