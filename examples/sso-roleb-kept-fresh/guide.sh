@@ -132,12 +132,12 @@ grep '^\[profile ' "$AWS_CONFIG_FILE" | sed 's/^/  /'
 say "7. Find one by typing: rolehop pick --filter \"$PICK_FILTER\""
 if { : </dev/tty; } 2>/dev/null; then
 	echo "(on the terminal: refine the filter, Up/Down, Enter to choose)"
-	show rolehop pick --filter "$PICK_FILTER"
-	picked=$(rolehop pick --filter "$PICK_FILTER")
-	echo "picked: $picked"
-	run rolehop exec "$picked" -- aws sts get-caller-identity --query Arn --output text
 else
-	echo "(skipped: no terminal for the picker; on one, run: rolehop exec \"\$(rolehop pick --filter '$PICK_FILTER')\" -- aws sts get-caller-identity)"
+	echo "(no terminal: the filter must match exactly one profile, and that one is chosen)"
 fi
+show rolehop pick --filter "$PICK_FILTER"
+picked=$(rolehop pick --filter "$PICK_FILTER")
+echo "picked: $picked"
+run rolehop exec "$picked" -- aws sts get-caller-identity --query Arn --output text
 
 say "Done. Files: $AWS_CONFIG_FILE, $AWS_SHARED_CREDENTIALS_FILE"

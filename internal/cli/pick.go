@@ -27,10 +27,12 @@ type to filter (every space-separated word must match the name or the descriptio
 ignoring case), Up/Down or Ctrl-P/Ctrl-N and PgUp/PgDn to move, Enter to choose, Esc or
 Ctrl-C to cancel (exit status 130). Only the chosen name is printed on stdout: the list is
 drawn on the terminal itself (/dev/tty), so $(rolehop pick) works. NO_COLOR marks the
-selection with ">" only, without reverse video.`,
+selection with ">" only, without reverse video. Without a terminal (a script, CI), a
+--filter that matches exactly one profile chooses it; otherwise pick says how many matched.`,
 		Example: `  rolehop exec "$(rolehop pick)" -- aws sts get-caller-identity
   p=$(rolehop pick --filter prod) && export AWS_PROFILE="$p"
-  rolehop exec --pick -- terraform plan`,
+  rolehop exec --pick -- terraform plan
+  rolehop exec "$(rolehop pick --filter 'prod admin')" -- terraform apply   # in a script: exactly one match`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usagef("pick takes no PROFILE (got %q): use --filter to start with a filter", strings.Join(args, " "))
@@ -74,7 +76,7 @@ func pickProfile(ctx context.Context, sys IO, filter string) (string, error) {
 	})
 	switch {
 	case errors.Is(err, picker.ErrNoTerminal):
-		return "", usagef("pick needs a terminal: %v; name the profile instead", err)
+		return pickWithoutTerminal(items, filter, err)
 	case errors.Is(err, picker.ErrCancelled):
 		fmt.Fprintln(sys.Err, "rolehop: pick cancelled")
 		code := exitCancelled
@@ -89,6 +91,33 @@ func pickProfile(ctx context.Context, sys IO, filter string) (string, error) {
 		return "", fmt.Errorf("pick: %w", err)
 	}
 	return names[idx], nil
+}
+
+// pickWithoutTerminal is pick in a script or CI job: a --filter that
+// matches exactly one profile chooses it; anything else is a usage error
+// that says how many matched.
+func pickWithoutTerminal(items []picker.Item, filter string, why error) (string, error) {
+	if filter == "" {
+		return "", usagef("pick needs a terminal (%v): name the profile, or give a --filter that matches exactly one", why)
+	}
+	var found []string
+	for _, it := range items {
+		if picker.Matches(filter, it) {
+			found = append(found, it.Name)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return "", usagef("no profile matches --filter %q (and there is no terminal to choose on)", filter)
+	}
+	shown := found[:min(len(found), 5)]
+	more := ""
+	if len(found) > len(shown) {
+		more = fmt.Sprintf(", and %d more", len(found)-len(shown))
+	}
+	return "", usagef("--filter %q matches %d profiles (%s%s) and there is no terminal to choose on: make the filter match exactly one", filter, len(found), strings.Join(shown, ", "), more)
 }
 
 // profileDetail is the short description of a profile in the list: where

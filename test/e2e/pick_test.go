@@ -377,20 +377,37 @@ func TestPickWithoutTerminal(t *testing.T) {
 	bin := requireRolehop(t)
 	env := newTestEnv(t)
 	pickConfig(env)
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "pick")
-	cmd.Env = env.Environ()
-	cmd.Dir = env.Dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no Setctty: no terminal at all
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
-	res.Code, res.Signal = exitStatus(cmd, err)
-	wantCLIError(t, env, res, 2, "rolehop: pick needs a terminal: ", "; name the profile instead")
-	if res.Stdout != "" {
-		t.Errorf("stdout %q, want nothing", res.Stdout)
+	run := func(args ...string) Result {
+		ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, append([]string{"pick"}, args...)...)
+		cmd.Env = env.Environ()
+		cmd.Dir = env.Dir
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no Setctty: no terminal at all
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
+		res.Code, res.Signal = exitStatus(cmd, err)
+		return res
+	}
+	for _, tc := range []struct {
+		args  []string
+		wants []string
+	}{
+		{nil, []string{"rolehop: pick needs a terminal (", "give a --filter that matches exactly one"}},
+		{[]string{"--filter", "prod"}, []string{`--filter "prod" matches 2 profiles (billing-prod, search-prod)`, "make the filter match exactly one"}},
+		{[]string{"--filter", "nothing-like-this"}, []string{`no profile matches --filter "nothing-like-this"`}},
+	} {
+		res := run(tc.args...)
+		wantCLIError(t, env, res, 2, tc.wants...)
+		if res.Stdout != "" {
+			t.Errorf("pick %v: stdout %q, want nothing", tc.args, res.Stdout)
+		}
+	}
+	// In a script, a filter that matches exactly one profile chooses it.
+	if res := run("--filter", "billing prod"); res.Code != 0 || res.Stdout != "billing-prod\n" || res.Stderr != "" {
+		t.Errorf("pick --filter 'billing prod' without a terminal: %s", res)
 	}
 }
 
