@@ -34,7 +34,10 @@ type ExportOptions struct {
 //     when there is no token and AWS_CREDENTIAL_EXPIRATION when the
 //     credentials do not expire. AWS_PROFILE and the base-source variables
 //     (container, web identity) are left alone in the user's shell.
-//   - fish: `set -gx NAME 'value'`, `set -e NAME` for the same unsets.
+//   - fish: `set -gx NAME 'value'`, `set -e NAME; or true` for the same
+//     unsets. (fish's set keeps the previous status, and set -e of a missing
+//     variable fails: without "or true" the sourced output would end with
+//     status 4, and `… | source; and aws …` would not run aws.)
 //   - powershell: `$Env:NAME = 'value'`, `Remove-Item Env:NAME
 //     -ErrorAction SilentlyContinue` for the unsets. Values with line breaks
 //     are refused (the output is usually piped line by line into
@@ -146,7 +149,7 @@ func lineFormatFor(format string) (lineFormat, bool) {
 		return lineFormat{
 			unset: func(b *bytes.Buffer, names []string) {
 				for _, n := range names {
-					b.WriteString("set -e " + n + "\n")
+					b.WriteString("set -e " + n + "; or true\n")
 				}
 			},
 			set: func(b *bytes.Buffer, name, value string) {
