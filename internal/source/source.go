@@ -6,8 +6,10 @@ package source
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -70,7 +72,7 @@ func newProvider(src plan.Source, opts Options) (aws.CredentialsProvider, error)
 		p := credentials.NewStaticCredentialsProvider(src.AccessKeyID, src.SecretAccessKey.Reveal(), src.SessionToken.Reveal())
 		return p, nil
 	case plan.SourceProcess:
-		return processcreds.NewProvider(src.Command), nil
+		return quietProcess{processcreds.NewProvider(src.Command)}, nil
 	case plan.SourceContainer:
 		return endpointcreds.New(src.ContainerURL, func(o *endpointcreds.Options) {
 			if opts.HTTPClient != nil {
@@ -88,6 +90,43 @@ func newProvider(src plan.Source, opts Options) (aws.CredentialsProvider, error)
 		}), nil
 	}
 	return nil, fmt.Errorf("unknown credential source %q", src.Kind)
+}
+
+// quietProcess is processcreds' provider without the process output in its
+// errors: when the output is not valid JSON, the SDK's error quotes it
+// whole ("parse failed of process output: <output>, error: …"), and a
+// process that prints its JSON with a stray line, a trailing comma or a
+// shell warning would put its SecretAccessKey into rolehop's error message.
+type quietProcess struct{ p *processcreds.Provider }
+
+// Retrieve implements aws.CredentialsProvider.
+func (q quietProcess) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	c, err := q.p.Retrieve(ctx)
+	var pe *processcreds.ProviderError
+	if err != nil && errors.As(err, &pe) && strings.HasPrefix(pe.Err.Error(), "parse failed of process output") {
+		err = fmt.Errorf("its output is not credential_process JSON: %s", jsonProblem(errors.Unwrap(pe.Err)))
+	}
+	return c, err
+}
+
+// jsonProblem describes a decoding error of credential_process output
+// without quoting the output: a syntax error says where, a type error which
+// field, and an unparseable Expiration says so without its value.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tpe *time.ParseError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("%s is a JSON %s, not a %s", typ.Field, typ.Value, typ.Type)
+	case errors.As(err, &tpe):
+		return "Expiration is not an RFC 3339 time (e.g. 2030-01-02T03:04:05Z)"
+	case errors.Is(err, io.ErrUnexpectedEOF), err == nil:
+		return "the JSON document is incomplete"
+	}
+	return "not a JSON object of credentials"
 }
 
 // LoginHint is the command that logs in for an SSO source.
@@ -155,8 +194,13 @@ type described struct {
 // AWS client would accept (botocore requires both keys; aws-sdk-go-v2's
 // endpoint provider does not check), so a broken endpoint fails here with a
 // clear message instead of as a signature error at STS.
+//
+// A panic inside the SDK provider becomes an error too: aws-sdk-go-v2's
+// endpointcreds dereferences a nil result when a container endpoint answers
+// with the JSON value null (200 or an error status), and a broken or
+// hostile endpoint must not crash rolehop or the endpoint it serves.
 func (d *described) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	c, err := d.p.Retrieve(ctx)
+	c, err := d.retrieve(ctx)
 	if err == nil {
 		err = check(c, d.now())
 	}
@@ -164,6 +208,16 @@ func (d *described) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		return aws.Credentials{}, &Error{Source: d.src, Err: err}
 	}
 	return c, nil
+}
+
+// retrieve calls the provider, turning a panic into an error.
+func (d *described) retrieve(ctx context.Context) (c aws.Credentials, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = aws.Credentials{}, fmt.Errorf("the answer could not be read (the AWS SDK failed on it: %v)", r)
+		}
+	}()
+	return d.p.Retrieve(ctx)
 }
 
 func (d *described) now() time.Time {

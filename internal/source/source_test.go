@@ -3,7 +3,6 @@ package source
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -142,36 +141,6 @@ func TestStatic(t *testing.T) {
 	if err != nil || id != "AKIAENV" {
 		t.Fatalf("got %q, %v", id, err)
 	}
-}
-
-// FuzzContainerResponse feeds arbitrary bodies from a container endpoint
-// through the SDK's parser and rolehop's checks: never a panic, and never
-// credentials accepted without both keys or already expired.
-func FuzzContainerResponse(f *testing.F) {
-	f.Add(validBody())
-	f.Add(`{"AccessKeyId":"a","SecretAccessKey":"b","Expiration":"2000-01-01T00:00:00Z"}`)
-	f.Add(`{"AccessKeyId":1}`)
-	f.Add(`{"Expiration":"not a date"}`)
-	f.Add(`[]`)
-	f.Add(``)
-	f.Fuzz(func(t *testing.T, b string) {
-		// An in-memory transport keeps the fuzzer off sockets and timers.
-		client := &http.Client{Transport: roundTripper(func(*http.Request) (*http.Response, error) {
-			return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
-				Body: io.NopCloser(strings.NewReader(b))}, nil
-		})}
-		p, err := New(plan.Source{Kind: plan.SourceContainer, ContainerURL: "http://127.0.0.1/creds", ContainerToken: "t"}, Options{HTTPClient: client})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := p.Retrieve(context.Background())
-		if err != nil {
-			return
-		}
-		if c.AccessKeyID == "" || c.SecretAccessKey == "" || (c.CanExpire && !c.Expires.After(time.Now().Add(-time.Second))) {
-			t.Fatalf("accepted unusable credentials from %q: %+v", b, c)
-		}
-	})
 }
 
 type roundTripper func(*http.Request) (*http.Response, error)
