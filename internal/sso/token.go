@@ -5,6 +5,7 @@
 package sso
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	"github.com/aws/smithy-go"
 
+	"github.com/rolehop/rolehop/internal/awserr"
 	"github.com/rolehop/rolehop/internal/fsutil"
 	"github.com/rolehop/rolehop/internal/plan"
 )
@@ -39,7 +41,9 @@ func CachePath(home, key string) string {
 	return filepath.Join(home, ".aws", "sso", "cache", hex.EncodeToString(sum[:])+".json")
 }
 
-// Token is the cache file's content. Unknown fields are kept on rewrite.
+// Token is the cache file's content. Unknown fields are kept on rewrite,
+// byte for byte (numbers keep their precision), and so are known fields
+// whose value is not a string.
 type Token struct {
 	StartURL              string
 	Region                string
@@ -49,20 +53,22 @@ type Token struct {
 	ClientSecret          string
 	RegistrationExpiresAt time.Time
 	RefreshToken          string
-	raw                   map[string]any
+	raw                   map[string]json.RawMessage
 }
 
-// ReadToken reads a token file; a missing file is fs.ErrNotExist.
+// ReadToken reads a token file; a missing file is fs.ErrNotExist. A file
+// without a non-empty accessToken string and a valid expiresAt is an error.
+// Times are read to the second (the AWS CLI writes whole seconds).
 func ReadToken(path string) (*Token, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	raw := map[string]any{}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, fmt.Errorf("SSO token cache %s is not JSON: %v", path, err)
+	raw := map[string]json.RawMessage{}
+	if err := json.Unmarshal(b, &raw); err != nil || raw == nil {
+		return nil, fmt.Errorf("SSO token cache %s is not a JSON object: %s", path, jsonProblem(err))
 	}
-	str := func(k string) string { s, _ := raw[k].(string); return s }
+	str := func(k string) string { s, _ := stringField(raw[k]); return s }
 	t := &Token{StartURL: str("startUrl"), Region: str("region"), AccessToken: str("accessToken"), ClientID: str("clientId"),
 		ClientSecret: str("clientSecret"), RefreshToken: str("refreshToken"), raw: raw}
 	// botocore parses with dateutil; the CLI writes "…Z", the Go SDK RFC 3339.
@@ -73,25 +79,54 @@ func ReadToken(path string) (*Token, error) {
 	return t, nil
 }
 
+// stringField decodes a JSON string; ok is false for anything else.
+func stringField(v json.RawMessage) (s string, ok bool) {
+	if v == nil || json.Unmarshal(v, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// jsonProblem describes a decoding error without quoting the file (it
+// holds tokens): where a syntax error is, or what the file holds instead.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	switch {
+	case err == nil:
+		return "it is null"
+	case errors.As(err, &syn):
+		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
+	}
+	return "it holds another JSON value"
+}
+
+// parseTime reads the time formats found in token caches, in UTC and to
+// the second. Times whose year is not 0000–9999 in UTC are refused: they
+// could not be written back in the AWS CLI's format.
 func parseTime(s string) (time.Time, error) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05UTC", "2006-01-02T15:04:05"} {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
+			if t = t.UTC().Truncate(time.Second); t.Year() < 0 || t.Year() > 9999 {
+				break
+			}
+			return t, nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("bad time %q", s)
 }
 
-// Write stores t at path (0600, atomically), keeping unknown fields.
+// Write stores t at path (0600, atomically), keeping unknown fields and
+// known fields that are not strings. An empty string field is removed.
 func (t *Token) Write(path string) error {
-	raw := map[string]any{}
+	raw := map[string]json.RawMessage{}
 	for k, v := range t.raw {
 		raw[k] = v
 	}
 	set := func(k, v string) {
-		if v != "" {
-			raw[k] = v
-		} else {
+		switch _, wasString := stringField(raw[k]); {
+		case v != "":
+			raw[k], _ = json.Marshal(v)
+		case wasString:
 			delete(raw, k)
 		}
 	}
@@ -105,7 +140,7 @@ func (t *Token) Write(path string) error {
 	if !t.RegistrationExpiresAt.IsZero() {
 		set("registrationExpiresAt", t.RegistrationExpiresAt.UTC().Format(timeFormat))
 	}
-	b, err := json.Marshal(raw)
+	b, err := marshalToken(raw)
 	if err != nil {
 		return err
 	}
@@ -113,6 +148,17 @@ func (t *Token) Write(path string) error {
 		return err
 	}
 	return fsutil.WriteFileAtomic(path, b, 0o600, false)
+}
+
+// marshalToken encodes the fields (sorted by key) without HTML escaping.
+func marshalToken(raw map[string]json.RawMessage) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(raw); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // canRefresh reports whether t holds what CreateToken(refresh_token) needs.
@@ -173,6 +219,11 @@ func AccessToken(ctx context.Context, s *plan.SSO, o Options) (string, error) {
 		if err := refresh(ctx, s, t, o); err == nil {
 			return t.AccessToken, t.Write(path)
 		} else if !t.ExpiresAt.After(now) {
+			if f := awserr.Classify(err, 0); f.Retryable() || f.Kind == awserr.NotAWS {
+				// The service failed, not the refresh token: a login now
+				// would meet the same fault.
+				return "", fmt.Errorf("the IAM Identity Center session for %s expired and refreshing it failed: %s", describe(s), describeErr(err, oidcEndpoint(s), "AWS_ENDPOINT_URL_SSO_OIDC", o.HTTPClient))
+			}
 			return "", fmt.Errorf("%w: the IAM Identity Center session for %s expired and could not be refreshed (%s): run `%s`", ErrLoginNeeded, describe(s), apiError(err), o.LoginHint)
 		}
 	}
@@ -209,6 +260,14 @@ func apiError(err error) string {
 		return api.ErrorCode()
 	}
 	return oneLine(err)
+}
+
+// oidcEndpoint is where CreateToken goes.
+func oidcEndpoint(s *plan.SSO) string {
+	if s.OIDCEndpoint != "" {
+		return s.OIDCEndpoint
+	}
+	return "oidc." + s.Region + ".amazonaws.com"
 }
 
 func oidcClient(s *plan.SSO, o Options) *ssooidc.Client {
