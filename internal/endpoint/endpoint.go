@@ -49,6 +49,11 @@ type Options struct {
 	Log io.Writer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// MaxConns caps the open connections (0: DefaultMaxConns); either is
+	// lowered to stay below the process's open-file limit. Above three
+	// quarters of it, each new connection closes the one that has waited
+	// longest without a request.
+	MaxConns int
 }
 
 // DefaultWindow matches botocore's advisory refresh (15 minutes): clients
@@ -71,8 +76,32 @@ type Server struct {
 	hosts   atomic.Pointer[[]string] // accepted Host headers, set by Serve
 	anyHost atomic.Bool              // TLS: the certificate defends instead
 	wg      sync.WaitGroup
+	conns   atomic.Pointer[connLimit] // set by Serve
 
-	readHeaderTimeout time.Duration // 0: 5 s; tests shorten it
+	timeouts timeouts // zero fields: the defaults; tests shorten them
+}
+
+// timeouts are the http.Server's; a zero field takes the default.
+type timeouts struct {
+	readHeader, read, write, idle time.Duration
+	grace                         time.Duration // see connLimit
+}
+
+// The server's timeouts. A credentials request is a few hundred bytes of
+// headers and no body, and its answer about a kilobyte: a client that
+// takes longer is stalled or hostile.
+const (
+	defaultReadHeaderTimeout = 5 * time.Second
+	defaultReadTimeout       = 10 * time.Second
+	defaultWriteTimeout      = 10 * time.Second
+	defaultIdleTimeout       = 90 * time.Second
+)
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }
 
 // answer is what a route serves now.
@@ -251,6 +280,34 @@ func (s *Server) refreshLoop(ctx context.Context, r *route) {
 // Host (DNS rebinding), path, method, token — and nothing about a route is
 // revealed before its token matches.
 func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	s.answer(w, req)
+	// The answer is complete (every one has a Content-Length): send it,
+	// and let the connection limit close this connection for room from
+	// now on, even while net/http lingers before closing it (500 ms after
+	// a "Connection: close" answer).
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	if l := s.conns.Load(); l != nil {
+		if c, ok := req.Context().Value(connKey{}).(net.Conn); ok {
+			l.answered(c)
+		}
+	}
+}
+
+// connKey carries a request's connection in its context (ConnContext).
+type connKey struct{}
+
+// answer writes ServeHTTP's answer, checking in the order it documents.
+func (s *Server) answer(w http.ResponseWriter, req *http.Request) {
+	if req.ContentLength != 0 {
+		// No credentials request has a body, so none is read: answer and
+		// close at once instead of letting net/http read what is left of
+		// it (up to 256 KiB, for as long as ReadTimeout) from a client that
+		// may dribble it byte by byte.
+		w.Header().Set("Connection", "close")
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	}
 	if !s.hostAllowed(req.Host) {
 		s.fail(w, http.StatusForbidden, "InvalidHost", "Host header not allowed")
 		return
@@ -295,6 +352,7 @@ var jsonType = []string{"application/json"}
 func (s *Server) fail(w http.ResponseWriter, status int, code, msg string) {
 	b, _ := json.Marshal(map[string]string{"code": code, "message": msg})
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
@@ -349,18 +407,20 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, tlsConfig *tls.Confi
 	if tlsConfig != nil {
 		l = tls.NewListener(l, tlsConfig)
 	}
-	readHeaderTimeout := 5 * time.Second
-	if s.readHeaderTimeout > 0 {
-		readHeaderTimeout = s.readHeaderTimeout
-	}
+	conns := newConnLimit(maxConns(s.opts.MaxConns), orDefault(s.timeouts.grace, defaultGrace), s.opts.Log, s.opts.Now)
+	s.conns.Store(conns)
 	srv := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       90 * time.Second,
+		ReadHeaderTimeout: orDefault(s.timeouts.readHeader, defaultReadHeaderTimeout),
+		ReadTimeout:       orDefault(s.timeouts.read, defaultReadTimeout),
+		WriteTimeout:      orDefault(s.timeouts.write, defaultWriteTimeout),
+		IdleTimeout:       orDefault(s.timeouts.idle, defaultIdleTimeout),
 		MaxHeaderBytes:    8 << 10,
-		ErrorLog:          nil,
+		ConnState:         conns.track,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		},
+		ErrorLog: nil,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
