@@ -8,9 +8,11 @@ package chain
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,8 +31,8 @@ const DefaultMinTTL = 5 * time.Minute
 
 // Options are the injectable parts of a chain.
 type Options struct {
-	// HTTPClient for STS and the credential endpoints; nil means a client
-	// with bounded connect and request timeouts.
+	// HTTPClient for STS and the credential endpoints; nil means
+	// HTTPClientFromEnv (bounded connect and request timeouts).
 	HTTPClient *http.Client
 	// Prompt asks for MFA codes on a terminal; nil means there is none.
 	Prompt func(ctx context.Context, serial string) (string, error)
@@ -49,14 +51,51 @@ type Options struct {
 	// it forces credentials newer than a known set (write --watch) without
 	// renewing the steps before it (an MFA session, say).
 	FinalMinTTL time.Duration
+	// Warn prints warnings for a person (a hop retried at 3600 s); nil
+	// discards them.
+	Warn func(format string, args ...any)
+	// NoChainingRetry reports a hop that STS finds to be role chaining as a
+	// failure instead of retrying it at 3600 s (doctor).
+	NoChainingRetry bool
 }
 
+// DefaultHTTPTimeout bounds one HTTP attempt (connect, send, answer). With
+// the retryer's 3 attempts and at most 6 s of backoff, an STS step that
+// never answers fails within about 36 s: inside the 1 minute after which
+// aws-sdk-go-v2's credential_process provider kills the process
+// (processcreds.DefaultTimeout), so a consumer sees rolehop's message.
+// STS answers in well under a second.
+const DefaultHTTPTimeout = 10 * time.Second
+
+// dialTimeout bounds connecting, within the attempt's timeout.
+const dialTimeout = 5 * time.Second
+
 // DefaultHTTPClient bounds how long an unreachable endpoint can stall a run.
-func DefaultHTTPClient() *http.Client {
+func DefaultHTTPClient() *http.Client { return httpClient(DefaultHTTPTimeout) }
+
+func httpClient(timeout time.Duration) *http.Client {
 	tr := awshttp.NewBuildableClient().
-		WithDialerOptions(func(d *net.Dialer) { d.Timeout = 5 * time.Second }).
+		WithDialerOptions(func(d *net.Dialer) { d.Timeout = min(dialTimeout, timeout) }).
 		GetTransport()
-	return &http.Client{Timeout: 20 * time.Second, Transport: tr}
+	return &http.Client{Timeout: timeout, Transport: tr}
+}
+
+// HTTPClientFromEnv is DefaultHTTPClient with the attempt timeout from
+// ROLEHOP_HTTP_TIMEOUT (a Go duration such as 3s or 1m30s, from 100ms to
+// 10m) when it is set.
+func HTTPClientFromEnv(getenv func(string) string) (*http.Client, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	v := getenv("ROLEHOP_HTTP_TIMEOUT")
+	if v == "" {
+		return DefaultHTTPClient(), nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 100*time.Millisecond || d > 10*time.Minute {
+		return nil, fmt.Errorf("ROLEHOP_HTTP_TIMEOUT=%q is not a timeout rolehop accepts: give a duration with its unit between 100ms and 10m, e.g. 5s or 1m30s (default %s)", v, DefaultHTTPTimeout)
+	}
+	return httpClient(d), nil
 }
 
 // Cause strips the SDK's cache wrapping ("failed to refresh cached
@@ -103,7 +142,11 @@ func Build(p *plan.Plan, opts Options) (aws.CredentialsProvider, error) {
 // first, then one per hop in order. The last one is the chain's result.
 func BuildSteps(p *plan.Plan, opts Options) ([]StepProvider, error) {
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = DefaultHTTPClient()
+		hc, err := HTTPClientFromEnv(opts.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		opts.HTTPClient = hc
 	}
 	if opts.MinTTL == 0 {
 		opts.MinTTL = DefaultMinTTL
@@ -134,10 +177,17 @@ func BuildSteps(p *plan.Plan, opts Options) ([]StepProvider, error) {
 				// The MFA session carries the MFA context to STS.
 				h.SerialNumber, h.TokenCode = plan.Setting{}, ""
 			}
-			next = hop.New(h, st.Hop, prov, hopOptions(p, h, opts))
+			hp := hop.New(h, st.Hop, prov, hopOptions(p, h, opts))
+			next = cached(opts.Store, st.Key, st.Meta, minTTL, hp)
+			if st.CappedKey != "" && !opts.NoChainingRetry {
+				// Each cache entry holds what its key asked for: the
+				// capped credentials go to the entry of a 3600 s hop.
+				capped := cached(opts.Store, st.CappedKey, st.Meta, minTTL, hp.Capped(plan.ChainedMaxSeconds))
+				next = hop.NewChainingRetry(hp, next, capped)
+			}
 		}
-		if opts.Store != nil {
-			next = &cache.Provider{Store: opts.Store, Key: st.Key, Meta: st.Meta, MinTTL: minTTL, Next: next}
+		if st.Meta.Kind != cache.KindAssumeRole {
+			next = cached(opts.Store, st.Key, st.Meta, minTTL, next)
 		}
 		prov = &cache.Memo{Next: next, MinTTL: minTTL}
 		switch {
@@ -153,8 +203,17 @@ func BuildSteps(p *plan.Plan, opts Options) ([]StepProvider, error) {
 	return out, nil
 }
 
+// cached puts next behind the cache entry key; without a store (--no-cache)
+// it is next itself.
+func cached(store *cache.Store, key string, meta cache.Meta, minTTL time.Duration, next aws.CredentialsProvider) aws.CredentialsProvider {
+	if store == nil {
+		return next
+	}
+	return &cache.Provider{Store: store, Key: key, Meta: meta, MinTTL: minTTL, Next: next}
+}
+
 func hopOptions(p *plan.Plan, h plan.Hop, opts Options) hop.Options {
-	o := hop.Options{Region: p.STSRegion, Endpoint: p.STSEndpoint.Value, HTTPClient: opts.HTTPClient, Prompt: opts.Prompt}
+	o := hop.Options{Region: p.STSRegion, Endpoint: p.STSEndpoint.Value, HTTPClient: opts.HTTPClient, Prompt: opts.Prompt, Warn: opts.Warn}
 	if cmd := h.MFA.Process.Value; cmd != "" {
 		stderr := opts.Stderr
 		if stderr == nil {

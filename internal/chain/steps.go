@@ -10,6 +10,10 @@ type Step struct {
 	Key  string
 	Meta cache.Meta
 	Hop  int // index into Plan.Hops; -1 for the source
+	// CappedKey, for a hop that may turn out to be role chaining at run time
+	// (MayBeChained), is the key of the same hop at plan.ChainedMaxSeconds:
+	// where its credentials are cached when STS caps it. "" otherwise.
+	CappedKey string
 }
 
 // The structs below are what a cache key is made of: everything that
@@ -78,21 +82,47 @@ func Steps(p *plan.Plan) []Step {
 			steps = append(steps, Step{Key: prev, Hop: i, Meta: cache.Meta{Kind: cache.KindMFASession, Profile: profile,
 				Serial: h.SerialNumber.Value, Source: p.Source.Describe()}})
 		}
-		prev = cache.Key(hopKey{
+		key := hopKey{
 			Kind: cache.KindAssumeRole, Source: prev, RoleARN: h.RoleARN.Value,
 			SessionName: h.SessionName.Value, SessionNameFromCaller: h.SessionNameFromCaller,
 			DurationSeconds: h.DurationSeconds, ExternalID: h.ExternalID.Value, Serial: h.SerialNumber.Value, MFAVia: h.MFA.Via,
 			Policy: h.Policy.Value, PolicyARNs: h.PolicyARNs, Tags: h.Tags, TransitiveTagKeys: h.TransitiveTagKeys,
 			SourceIdentity: h.SourceIdentity.Value, Region: p.STSRegion, Endpoint: p.STSEndpoint.Value,
-		})
+		}
+		capped := ""
+		if MayBeChained(p, i) {
+			// The same request at 3600 s: the key a hop planned at 3600 s
+			// has, so that entry also serves a config fixed to 3600.
+			key.DurationSeconds = plan.ChainedMaxSeconds
+			capped = cache.Key(key)
+			key.DurationSeconds = h.DurationSeconds
+		}
+		prev = cache.Key(key)
 		name := h.SessionName.Value
 		if h.SessionNameFromCaller {
 			name = "<caller's name>"
 		}
-		steps = append(steps, Step{Key: prev, Hop: i, Meta: cache.Meta{Kind: cache.KindAssumeRole, Profile: profile,
+		steps = append(steps, Step{Key: prev, Hop: i, CappedKey: capped, Meta: cache.Meta{Kind: cache.KindAssumeRole, Profile: profile,
 			RoleARN: h.RoleARN.Value, SessionName: name, Serial: h.SerialNumber.Value}})
 	}
 	return steps
+}
+
+// MayBeChained reports whether hop i of p asks for more than the 1-hour
+// role-chaining cap although the plan could not tell whether its caller is
+// a role session: the first hop after a source whose kind does not say
+// (container endpoint, credential_process, caller-provided credentials) or
+// after temporary keys (a session token may belong to a role session or to
+// GetSessionToken, which AWS caps the same way). Later hops, and hops after
+// known role sessions, are capped when the plan is made; EC2 instance
+// roles are exempt from the cap (AWS-SEMANTICS §4).
+func MayBeChained(p *plan.Plan, i int) bool {
+	h := p.Hops[i]
+	if i != 0 || h.Chained || h.DurationSeconds <= plan.ChainedMaxSeconds {
+		return false
+	}
+	temporary, known := p.Source.Temporary()
+	return !known || (temporary && p.Source.Kind != plan.SourceIMDS)
 }
 
 // sourceIdentity names the first credentials of a chain without a secret:

@@ -131,6 +131,9 @@ func newCacheClearCmd(sys IO) *cobra.Command {
 			doomed := map[string]bool{}
 			for _, st := range chain.Steps(p) {
 				doomed[st.Key] = true
+				if st.CappedKey != "" {
+					doomed[st.CappedKey] = true
+				}
 			}
 			entries, err := store.List()
 			if err != nil {

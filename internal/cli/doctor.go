@@ -133,7 +133,8 @@ func (o *chainOptions) doctor(cmd *cobra.Command, sys IO, profileArg string) (*d
 	}
 	d := doctor.New(doctor.Options{Getenv: sys.Getenv})
 	// No Store: the doctor must really call STS for every step.
-	opts := chain.Options{HTTPClient: d.HTTPClient(), Stderr: sys.Err, Getenv: sys.Getenv, MinTTL: o.minTTL}
+	// NoChainingRetry: a duration over the chaining cap is a finding.
+	opts := chain.Options{HTTPClient: d.HTTPClient(), Stderr: sys.Err, Getenv: sys.Getenv, MinTTL: o.minTTL, NoChainingRetry: true}
 	if sys.HasTerminal {
 		opts.Prompt = prompt.MFA
 	}

@@ -101,7 +101,11 @@ func newRoot(sys IO) *cobra.Command {
 		Long: `rolehop resolves a chain of AWS roles — from env keys, a profile, the CloudShell/ECS
 container endpoint, an instance role or a credential_process — and hands the final
 credentials to a program: a child process (exec), shell lines (export), or
-credential_process JSON. It reads ~/.aws/config and ~/.aws/credentials like the AWS CLI.`,
+credential_process JSON. It reads ~/.aws/config and ~/.aws/credentials like the AWS CLI.
+
+Calls to STS and IAM Identity Center are tried 3 times with jittered backoff on throttling,
+HTTP 5xx, connection failures and timeouts; each attempt has ROLEHOP_HTTP_TIMEOUT (a duration
+such as 5s; default 10s) to answer.`,
 		Example: `  rolehop exec prod -- aws s3 ls
   rolehop exec --role-arn arn:aws:iam::222222222222:role/deploy -u -- terraform plan
   eval "$(rolehop export prod)"

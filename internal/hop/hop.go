@@ -6,21 +6,16 @@ package hop
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/rolehop/rolehop/internal/awsarn"
 	"github.com/rolehop/rolehop/internal/plan"
-	"github.com/rolehop/rolehop/internal/source"
 )
 
 // Options configure the STS client and the interactive parts of a hop.
@@ -31,7 +26,21 @@ type Options struct {
 	// Prompt asks for the MFA code of serial. Nil means no terminal: a hop
 	// that needs a code and has none fails with a clear error.
 	Prompt func(ctx context.Context, serial string) (string, error)
+	// Warn prints a warning for the person running rolehop (ui.Output.Warnf);
+	// nil discards warnings.
+	Warn func(format string, args ...any)
 }
+
+// MaxAttempts is how many times an STS call is attempted: the SDK's standard
+// retryer, with jittered exponential backoff (a random delay in [0, 2^n) s
+// after the n-th attempt, at most 20 s), for throttling, HTTP 5xx, connection
+// failures and timeouts. 3 is the AWS CLI's and the SDKs' "standard" retry
+// mode default, for throttling too: a retried hop costs at most 0+2+4 s of
+// backoff, and commands that run for long (serve, write --watch) retry on
+// their own schedule. Source: AWS SDKs and Tools Reference Guide, "Retry
+// behavior" (max_attempts, standard mode); aws-sdk-go-v2 aws/retry
+// (DefaultMaxAttempts, ExponentialJitterBackoff).
+const MaxAttempts = 3
 
 // step is what every STS step shares: a lazily built client (so a run
 // served from the cache never builds one), the MFA prompt, and the
@@ -55,6 +64,9 @@ func (s *step) sts() *sts.Client {
 type Provider struct {
 	step
 	hop plan.Hop
+
+	mu   sync.Mutex
+	last *sts.AssumeRoleInput // the request sent last, for Capped
 }
 
 // New returns the provider for hop number index (0-based) whose caller
@@ -73,7 +85,7 @@ func NewSTSClient(creds aws.CredentialsProvider, opts Options) *sts.Client {
 		Region:           opts.Region,
 		Credentials:      creds,
 		AppID:            "rolehop",
-		RetryMaxAttempts: 3,
+		RetryMaxAttempts: MaxAttempts,
 	}
 	if opts.HTTPClient != nil {
 		o.HTTPClient = opts.HTTPClient
@@ -90,15 +102,35 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if err != nil {
 		return aws.Credentials{}, err
 	}
+	p.remember(in)
+	return p.assume(ctx, in)
+}
+
+// assume sends one AssumeRole request.
+func (p *Provider) assume(ctx context.Context, in *sts.AssumeRoleInput) (aws.Credentials, error) {
 	out, err := p.sts().AssumeRole(ctx, in)
 	if err != nil {
 		return aws.Credentials{}, p.explain(ctx, err)
 	}
 	creds := Credentials(out.Credentials, "rolehop:AssumeRole")
+	if err := p.complete(creds, "AssumeRole"); err != nil {
+		return aws.Credentials{}, err
+	}
 	if u := out.AssumedRoleUser; u != nil {
 		creds.AccountID = awsarn.Account(aws.ToString(u.Arn))
 	}
 	return creds, nil
+}
+
+// complete refuses a successful answer without usable credentials: the
+// SDK accepts an HTTP 200 whose body holds no result at all (a proxy's
+// page that happens to parse, an empty body) as a success with nil
+// Credentials, which must not reach a program as empty keys.
+func (p *step) complete(c aws.Credentials, action string) error {
+	if c.AccessKeyID != "" && c.SecretAccessKey != "" && c.SessionToken != "" && c.CanExpire {
+		return nil
+	}
+	return p.errorf("STS at %s answered %s without credentials, which is not an STS response — check AWS_ENDPOINT_URL_STS and any proxy or firewall in between", p.endpoint(), action)
 }
 
 // Credentials converts STS credentials to aws.Credentials.
@@ -219,58 +251,6 @@ func (e *Error) Unwrap() error { return e.Err }
 
 func (p *step) errorf(format string, args ...any) error {
 	return &Error{Index: p.index, Role: p.role, Msg: p.label + ": " + fmt.Sprintf(format, args...)}
-}
-
-// explain turns an STS or transport failure into a one-line *Error that
-// says what to do. Failures of an earlier step pass through unchanged.
-func (p *step) explain(ctx context.Context, err error) error {
-	var he *Error
-	var se *source.Error
-	if errors.As(err, &he) {
-		return he
-	}
-	if errors.As(err, &se) {
-		return se
-	}
-	wrap := func(format string, args ...any) error {
-		e := p.errorf(format, args...).(*Error)
-		e.Err = err
-		return e
-	}
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		code, msg := api.ErrorCode(), api.ErrorMessage()
-		switch code {
-		case "AccessDenied":
-			who := "the caller"
-			if arn, cerr := p.caller(ctx); cerr == nil {
-				who = arn
-			}
-			if p.role == "" {
-				return wrap("AccessDenied for %s: %s — check the MFA serial and code", who, msg)
-			}
-			return wrap("AccessDenied: %s is not allowed to assume this role: %s — check the role's trust policy (principal, MFA and external id conditions) and the caller's sts:AssumeRole permission", who, msg)
-		case "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException":
-			return wrap("the credentials used for this hop were rejected (%s: %s): they are expired or invalid — refresh the source credentials and try again", code, msg)
-		case "RegionDisabledException":
-			return wrap("STS is not activated in region %s for this account (%s): activate it in IAM account settings or use --region", p.opts.Region, msg)
-		}
-		return wrap("%s: %s", code, msg)
-	}
-	var maxAttempts *retry.MaxAttemptsError
-	var netErr *net.OpError
-	endpoint := p.opts.Endpoint
-	if endpoint == "" {
-		endpoint = "sts." + p.opts.Region + ".amazonaws.com"
-	}
-	if errors.As(err, &netErr) || errors.As(err, &maxAttempts) || errors.Is(err, context.DeadlineExceeded) {
-		detail := oneLine(err)
-		if netErr != nil {
-			detail = oneLine(netErr)
-		}
-		return wrap("cannot reach STS at %s: %s — check the network, proxy settings or AWS_ENDPOINT_URL_STS", endpoint, detail)
-	}
-	return wrap("%s", oneLine(err))
 }
 
 func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }

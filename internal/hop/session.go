@@ -39,5 +39,9 @@ func (s *SessionToken) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if err != nil {
 		return aws.Credentials{}, s.explain(ctx, err)
 	}
-	return Credentials(out.Credentials, "rolehop:GetSessionToken"), nil
+	creds := Credentials(out.Credentials, "rolehop:GetSessionToken")
+	if err := s.complete(creds, "GetSessionToken"); err != nil {
+		return aws.Credentials{}, err
+	}
+	return creds, nil
 }

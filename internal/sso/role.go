@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sso"
 	ssotypes "github.com/aws/aws-sdk-go-v2/service/sso/types"
 
+	"github.com/rolehop/rolehop/internal/awserr"
 	"github.com/rolehop/rolehop/internal/plan"
 )
 
@@ -35,11 +37,13 @@ func (p *RoleProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		if errors.As(err, &unauthorized) {
 			return aws.Credentials{}, fmt.Errorf("%w: IAM Identity Center refused the access token of %s: run `%s`", ErrLoginNeeded, describe(p.SSO), p.Opts.LoginHint)
 		}
-		return aws.Credentials{}, fmt.Errorf("GetRoleCredentials for %s in %s: %s", p.SSO.RoleName, p.SSO.AccountID, oneLine(err))
+		return aws.Credentials{}, fmt.Errorf("GetRoleCredentials for %s in %s: %s", p.SSO.RoleName, p.SSO.AccountID, describeErr(err, p.portalEndpoint(), "AWS_ENDPOINT_URL_SSO", p.Opts.HTTPClient))
 	}
 	c := out.RoleCredentials
-	if c == nil {
-		return aws.Credentials{}, fmt.Errorf("GetRoleCredentials for %s in %s returned no credentials", p.SSO.RoleName, p.SSO.AccountID)
+	if c == nil || aws.ToString(c.AccessKeyId) == "" || aws.ToString(c.SecretAccessKey) == "" || c.Expiration == 0 {
+		// The SDK takes an HTTP 200 without the expected body as a success.
+		return aws.Credentials{}, fmt.Errorf("GetRoleCredentials for %s in %s: IAM Identity Center at %s answered without role credentials, which is not a portal response — check AWS_ENDPOINT_URL_SSO and any proxy or firewall in between",
+			p.SSO.RoleName, p.SSO.AccountID, p.portalEndpoint())
 	}
 	return aws.Credentials{
 		AccessKeyID:     aws.ToString(c.AccessKeyId),
@@ -53,6 +57,18 @@ func (p *RoleProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	}, nil
 }
 
+// portalEndpoint is where GetRoleCredentials goes.
+func (p *RoleProvider) portalEndpoint() string {
+	if p.SSO.PortalEndpoint != "" {
+		return p.SSO.PortalEndpoint
+	}
+	return "portal.sso." + p.SSO.Region + ".amazonaws.com"
+}
+
+// client is the portal client. Its standard retryer (3 attempts, jittered
+// backoff) retries TooManyRequestsException (HTTP 429), 5xx, resets and
+// timeouts; one GetRoleCredentials per chain needs no more. `sso populate`,
+// which lists hundreds of accounts, has its own (populate.NewPortal).
 func (p *RoleProvider) client() *sso.Client {
 	opts := sso.Options{Region: p.SSO.Region, AppID: "rolehop", RetryMaxAttempts: 3}
 	if p.Opts.HTTPClient != nil {
@@ -78,3 +94,23 @@ func Logout(ctx context.Context, s *plan.SSO, o Options) (removed bool, err erro
 }
 
 func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
+
+// describeErr is the one-line cause of a failed IAM Identity Center call,
+// with what to do for faults that are not API errors.
+func describeErr(err error, endpoint, envVar string, hc *http.Client) string {
+	var timeout time.Duration
+	if hc != nil {
+		timeout = hc.Timeout
+	}
+	f := awserr.Classify(err, timeout)
+	if msg, ok := f.Describe("IAM Identity Center", endpoint, envVar); ok {
+		return msg
+	}
+	if f.Kind == awserr.API {
+		if f.Message != "" {
+			return f.Code + ": " + f.Message
+		}
+		return f.Code
+	}
+	return f.Cause
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	"github.com/aws/smithy-go"
 
+	"github.com/rolehop/rolehop/internal/awserr"
 	"github.com/rolehop/rolehop/internal/fsutil"
 	"github.com/rolehop/rolehop/internal/plan"
 )
@@ -218,6 +219,11 @@ func AccessToken(ctx context.Context, s *plan.SSO, o Options) (string, error) {
 		if err := refresh(ctx, s, t, o); err == nil {
 			return t.AccessToken, t.Write(path)
 		} else if !t.ExpiresAt.After(now) {
+			if f := awserr.Classify(err, 0); f.Retryable() || f.Kind == awserr.NotAWS {
+				// The service failed, not the refresh token: a login now
+				// would meet the same fault.
+				return "", fmt.Errorf("the IAM Identity Center session for %s expired and refreshing it failed: %s", describe(s), describeErr(err, oidcEndpoint(s), "AWS_ENDPOINT_URL_SSO_OIDC", o.HTTPClient))
+			}
 			return "", fmt.Errorf("%w: the IAM Identity Center session for %s expired and could not be refreshed (%s): run `%s`", ErrLoginNeeded, describe(s), apiError(err), o.LoginHint)
 		}
 	}
@@ -254,6 +260,14 @@ func apiError(err error) string {
 		return api.ErrorCode()
 	}
 	return oneLine(err)
+}
+
+// oidcEndpoint is where CreateToken goes.
+func oidcEndpoint(s *plan.SSO) string {
+	if s.OIDCEndpoint != "" {
+		return s.OIDCEndpoint
+	}
+	return "oidc." + s.Region + ".amazonaws.com"
 }
 
 func oidcClient(s *plan.SSO, o Options) *ssooidc.Client {

@@ -9,6 +9,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -115,11 +116,58 @@ func (c Call) String() string {
 }
 
 type injection struct {
-	action      string
-	remaining   int
-	status      int
-	contentType string
-	body        string
+	action    string
+	remaining int
+	fault     Fault
+}
+
+// Fault is what the proxy (or the test IAM Identity Center) does with one
+// request instead of its normal work.
+type Fault struct {
+	// Status, ContentType and Body are the canned answer.
+	Status      int
+	ContentType string
+	Body        string
+	// BodyFunc, when set, makes the body from the request (Body is then
+	// ignored).
+	BodyFunc func(Call) string
+	// Header holds extra response headers (X-Amzn-ErrorType for the
+	// restJson1 services).
+	Header map[string]string
+	// Reset closes the connection with a TCP RST instead of answering,
+	// as a failing load balancer or middlebox does.
+	Reset bool
+}
+
+// serveFault answers w with f (the request is already read) and returns the
+// status and body sent (0, "" for a reset).
+func serveFault(w http.ResponseWriter, c Call, f Fault) (int, string) {
+	if f.Reset {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		if tcp, ok := conn.(*net.TCPConn); ok {
+			// Linger 0: close sends RST, so the client reads
+			// "connection reset by peer", not a clean EOF.
+			_ = tcp.SetLinger(0)
+		}
+		_ = conn.Close()
+		return 0, ""
+	}
+	body := f.Body
+	if f.BodyFunc != nil {
+		body = f.BodyFunc(c)
+	}
+	for k, v := range f.Header {
+		w.Header().Set(k, v)
+	}
+	if f.ContentType != "" {
+		w.Header().Set("Content-Type", f.ContentType)
+	}
+	w.WriteHeader(f.Status)
+	_, _ = io.WriteString(w, body)
+	return f.Status, body
 }
 
 // Proxy is a per-test recording reverse proxy in front of moto.
@@ -213,11 +261,9 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		if d := p.shift(); d != 0 {
 			w.Header().Set("Date", time.Now().Add(d).UTC().Format(http.TimeFormat))
 		}
-		w.Header().Set("Content-Type", inj.contentType)
 		w.Header().Set("x-amzn-RequestId", "e2e-injected-0000")
-		w.WriteHeader(inj.status)
-		_, _ = io.WriteString(w, inj.body)
-		call.Status, call.Injected, call.Response = inj.status, true, inj.body
+		call.Status, call.Response = serveFault(w, *call, inj.fault)
+		call.Injected = true
 		p.record(*call)
 		return
 	}
@@ -237,7 +283,13 @@ func (p *Proxy) record(c Call) {
 func (p *Proxy) takeInjection(action string) *injection {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, inj := range p.injections {
+	return takeInjection(p.injections, action)
+}
+
+// takeInjection uses up one call of the first injection for action (the
+// caller holds the lock of injections).
+func takeInjection(injections []*injection, action string) *injection {
+	for _, inj := range injections {
 		if inj.action == action && inj.remaining > 0 {
 			inj.remaining--
 			return inj
@@ -406,9 +458,92 @@ func (p *Proxy) Reset() {
 // Inject makes the proxy answer the next n calls of action with the given
 // status, content type and body instead of forwarding them.
 func (p *Proxy) Inject(action string, n, status int, contentType, body string) {
+	p.InjectFault(action, n, Fault{Status: status, ContentType: contentType, Body: body})
+}
+
+// InjectFault makes the proxy meet the next n calls of action with f
+// instead of forwarding them. Injections for one action are used up in the
+// order they were made.
+func (p *Proxy) InjectFault(action string, n int, f Fault) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.injections = append(p.injections, &injection{action: action, remaining: n, status: status, contentType: contentType, body: body})
+	p.injections = append(p.injections, &injection{action: action, remaining: n, fault: f})
+}
+
+// ClearInjections drops every injection and delay not used up yet: the
+// fault stops.
+func (p *Proxy) ClearInjections() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.injections, p.delays = nil, nil
+}
+
+// InjectThrottling fails the next n calls of action as STS does when the
+// account's request rate is exceeded (HTTP 400, Code Throttling).
+func (p *Proxy) InjectThrottling(action string, n int) {
+	p.InjectSTSError(action, n, http.StatusBadRequest, "Throttling", "Rate exceeded")
+}
+
+// InjectServerError fails the next n calls of action with an STS-side
+// failure: 500 InternalFailure or 503 ServiceUnavailable (the common
+// errors of the STS API reference), type Receiver.
+func (p *Proxy) InjectServerError(action string, n, status int) {
+	code, msg := "InternalFailure", "The request processing has failed because of an unknown error, exception or failure."
+	if status == http.StatusServiceUnavailable {
+		code, msg = "ServiceUnavailable", "The request has failed due to a temporary failure of the server."
+	}
+	p.Inject(action, n, status, "text/xml", stsErrorXMLType("Receiver", code, msg))
+}
+
+// InjectReset answers the next n calls of action with a TCP reset.
+func (p *Proxy) InjectReset(action string, n int) { p.InjectFault(action, n, Fault{Reset: true}) }
+
+// InjectMalformed answers the next n calls of action with HTTP 200 and
+// body, with contentType (such as a truncated STS response as text/xml, or
+// a proxy's sign-in page as text/html).
+func (p *Proxy) InjectMalformed(action string, n int, contentType, body string) {
+	p.Inject(action, n, http.StatusOK, contentType, body)
+}
+
+// InjectSignatureExpired fails the next n calls of action as STS does when
+// the request was signed more than 5 minutes before STS's clock: the
+// message names the request's X-Amz-Date and STS's time (20 minutes later).
+func (p *Proxy) InjectSignatureExpired(action string, n int) {
+	p.InjectFault(action, n, Fault{Status: http.StatusForbidden, ContentType: "text/xml", BodyFunc: func(c Call) string {
+		const f = "20060102T150405Z"
+		signed, err := time.Parse(f, c.AmzDate)
+		if err != nil {
+			signed = time.Now().UTC()
+		}
+		server := signed.Add(20 * time.Minute)
+		return stsErrorXML("SignatureDoesNotMatch", fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - 5 min.)",
+			signed.Format(f), server.Add(-5*time.Minute).Format(f), server.Format(f)))
+	}})
+}
+
+// InjectRegionDisabled fails the next n calls of action as STS does in a
+// region the account has not activated STS in.
+func (p *Proxy) InjectRegionDisabled(action string, n int, account string) {
+	p.InjectSTSError(action, n, http.StatusForbidden, "RegionDisabledException",
+		"STS is not activated in this region for account:"+account+". Your account administrator can activate STS in this region using the IAM Console.")
+}
+
+// InjectChainingLimit fails the next n AssumeRole calls as STS does when a
+// role session asks for more than an hour (moto does not enforce it).
+func (p *Proxy) InjectChainingLimit(n int) {
+	p.InjectSTSError("AssumeRole", n, http.StatusBadRequest, "ValidationError",
+		"The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+}
+
+// Injected counts the recorded calls of action the proxy answered itself.
+func (p *Proxy) Injected(action string) int {
+	n := 0
+	for _, c := range p.Calls(action) {
+		if c.Injected {
+			n++
+		}
+	}
+	return n
 }
 
 // InjectSTSError makes the next n calls of action fail with an STS
@@ -435,10 +570,14 @@ func (p *Proxy) InjectExpiredToken(action string, n int) {
 	p.InjectSTSError(action, n, http.StatusBadRequest, "ExpiredToken", "The security token included in the request is expired")
 }
 
-func stsErrorXML(code, message string) string {
+func stsErrorXML(code, message string) string { return stsErrorXMLType("Sender", code, message) }
+
+// stsErrorXMLType is stsErrorXML with the error's Type (Sender: the
+// caller's fault, Receiver: STS's).
+func stsErrorXMLType(typ, code, message string) string {
 	var b strings.Builder
 	b.WriteString(`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">` + "\n")
-	b.WriteString("  <Error>\n    <Type>Sender</Type>\n    <Code>")
+	b.WriteString("  <Error>\n    <Type>" + typ + "</Type>\n    <Code>")
 	_ = xml.EscapeText(&b, []byte(code))
 	b.WriteString("</Code>\n    <Message>")
 	_ = xml.EscapeText(&b, []byte(message))

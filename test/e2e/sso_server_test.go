@@ -102,6 +102,7 @@ type SSOServer struct {
 	script       []string // answers of the next device codes before approval
 	manual       bool     // device codes wait for Approve
 	injections   []*ssoInjection
+	faults       []*injection
 	calls        []SSOCall
 	issued       []SSORoleCredentials
 	authorizeDen bool
@@ -459,6 +460,15 @@ func (s *SSOServer) InjectError(op string, n, status int, errType, message strin
 	s.injections = append(s.injections, &ssoInjection{op: op, remaining: n, status: status, errType: errType, message: message})
 }
 
+// InjectFault meets the next n calls of op with f (a reset, or a raw answer
+// such as malformed JSON) instead of their work; InjectError is for errors
+// in the services' format.
+func (s *SSOServer) InjectFault(op string, n int, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &injection{action: op, remaining: n, fault: f})
+}
+
 // Calls returns the recorded calls of op ("" = all), in arrival order.
 func (s *SSOServer) Calls(op string) []SSOCall {
 	s.mu.Lock()
@@ -562,6 +572,16 @@ func (s *SSOServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		call.Op = "Logout"
 	default:
 		call.Op = "unknown"
+	}
+
+	s.mu.Lock()
+	inj := takeInjection(s.faults, call.Op)
+	s.mu.Unlock()
+	if inj != nil {
+		call.Injected = true
+		call.Status, _ = serveFault(w, Call{}, inj.fault)
+		s.record(call)
+		return
 	}
 
 	res := s.handle(r.Context(), &call)
