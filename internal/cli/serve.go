@@ -110,12 +110,15 @@ func (o *serveOptions) run(ctx context.Context, sys IO, profiles []string) error
 	if err != nil {
 		return err
 	}
-	if err := srv.Prime(ctx); err != nil {
-		return chain.Cause(err)
-	}
+	// The address first: a usage error costs no STS call (and caches
+	// nothing).
 	l, err := endpoint.Listener(o.addr, o.allowRemote)
 	if err != nil {
 		return usageError{err}
+	}
+	if err := srv.Prime(ctx); err != nil {
+		l.Close()
+		return chain.Cause(err)
 	}
 	var tlsConfig *tls.Config
 	scheme := "http"
