@@ -12,6 +12,6 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 go test ./test/e2e -run '^TestFaults' -count=1 -v "$@" >"$log" 2>&1 || { cat "$log"; exit 1; }
 # The table (markdown rows) and the serve / write --watch lines.
-sed -n 's/^ *\(| .*|\)$/\1/p' "$log"
+sed -n 's/^ *\(|.*|\)$/\1/p' "$log"
 echo
 grep -E 'faults_test.go:[0-9]+: (serve|write --watch), ' "$log" | sed 's/^ *faults_test.go:[0-9]*: //'
