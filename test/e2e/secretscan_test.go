@@ -35,7 +35,9 @@ import (
 // keys; serve: its own tokens; console: the sign-in token); files only
 // where they are the intended output (cache entries 0600 in a 0700
 // directory, the section write targets, the SSO token cache, serve's token
-// file, $GITHUB_ENV). The counts are logged with the prefix "SECRETSCAN".
+// file, $GITHUB_ENV; and the temp files of their atomic writes, 0600, caught
+// before the rename, none left behind). The counts are logged with the
+// prefix "SECRETSCAN".
 func TestSecretScan(t *testing.T) {
 	t.Parallel()
 	requireRolehop(t)
@@ -382,8 +384,16 @@ func (e *scanEnv) snapshot(t *testing.T) {
 			return // an input rolehop did not touch
 		}
 		rel, _ := filepath.Rel(e.Dir, path)
-		v := fileVersion{scenario: e.scenario, path: path, rel: rel, data: data, mode: mode, dirMode: dirMode, before: before, allow: e.allowed(path)}
-		if path == e.CredentialsFile {
+		// A temp file of an atomic write (temp file + rename) is the
+		// next content of its target, caught before the rename: it
+		// follows the target's rules.
+		target := path
+		if m := atomicTempRe.FindStringSubmatch(filepath.Base(path)); m != nil {
+			target = filepath.Join(filepath.Dir(path), m[1])
+			before = e.before[target]
+		}
+		v := fileVersion{scenario: e.scenario, path: path, rel: rel, data: data, mode: mode, dirMode: dirMode, before: before, allow: e.allowed(target)}
+		if target == e.CredentialsFile {
 			v.strip = slices.Clone(e.strip)
 		}
 		e.sc.mu.Lock()
@@ -391,6 +401,9 @@ func (e *scanEnv) snapshot(t *testing.T) {
 		e.sc.mu.Unlock()
 	})
 }
+
+// atomicTempRe matches fsutil.WriteFileAtomic's temp files: .NAME.tmp-N.
+var atomicTempRe = regexp.MustCompile(`^\.(.+)\.tmp-[0-9]+$`)
 
 // allowed is what a file rolehop wrote may hold.
 func (e *scanEnv) allowed(path string) secretKind {
@@ -414,6 +427,11 @@ func (e *scanEnv) allowed(path string) secretKind {
 func (e *scanEnv) finish(t *testing.T) {
 	t.Helper()
 	e.snapshot(t)
+	e.walk(t, func(path string, _ []byte, _, _ fs.FileMode) {
+		if atomicTempRe.MatchString(filepath.Base(path)) {
+			t.Errorf("[%s] a temp file of an atomic write was left behind: %s", e.scenario, path)
+		}
+	})
 	for _, c := range e.Proxy.Calls("") {
 		_, secret, token := c.ReturnedCredentials()
 		if secret != "" {
