@@ -172,14 +172,17 @@ func (s *Store) Put(key string, meta Meta, creds aws.Credentials) error {
 	return fsutil.WriteFileAtomic(s.path(key), b, 0o600, false)
 }
 
-// Delete removes the entry for key and its lock file. A missing entry is
-// not an error.
+// Delete removes the entry for key. A missing entry is not an error.
+//
+// The entry's lock file stays: a process refreshing the entry holds its
+// lock on that file, and if the file were removed, the next process would
+// lock a new file of the same name at once and refresh the entry too (a
+// second STS call, or a second MFA prompt). Lock files are empty.
 func (s *Store) Delete(key string) error {
 	err := os.Remove(s.path(key))
 	if errors.Is(err, fs.ErrNotExist) {
 		err = nil
 	}
-	_ = os.Remove(filepath.Join(s.dir, key+".lock"))
 	return err
 }
 
@@ -209,8 +212,8 @@ func (s *Store) List() ([]Listed, error) {
 	return out, nil
 }
 
-// Clear removes every entry and lock file, and returns how many entries
-// were removed.
+// Clear removes every entry (not the lock files; see Delete), and returns
+// how many entries were removed.
 func (s *Store) Clear() (int, error) {
 	files, err := filepath.Glob(filepath.Join(s.dir, "*.json"))
 	if err != nil {
@@ -222,10 +225,6 @@ func (s *Store) Clear() (int, error) {
 			return n, err
 		}
 		n++
-	}
-	locks, _ := filepath.Glob(filepath.Join(s.dir, "*.lock"))
-	for _, l := range locks {
-		_ = os.Remove(l)
 	}
 	return n, nil
 }

@@ -215,3 +215,77 @@ func contains(s string, parts ...string) bool {
 	}
 	return true
 }
+
+// gated hands out new credentials on every call, but only once release is
+// closed; entered is closed when the first call starts.
+type gated struct {
+	counting
+	entered, release chan struct{}
+	once             sync.Once
+}
+
+func (g *gated) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	g.once.Do(func() { close(g.entered) })
+	<-g.release
+	return g.counting.Retrieve(ctx)
+}
+
+// TestClearKeepsSingleFlight: clearing the cache while a process refreshes
+// an entry must not let another process refresh it at the same time. Clear
+// and Delete used to remove the lock files too: the refreshing process kept
+// its lock on the removed file, and the next process locked a new file of
+// the same name at once and called STS as well — for a clear that removed
+// no entry at all.
+func TestClearKeepsSingleFlight(t *testing.T) {
+	for _, clear := range []struct {
+		name string
+		do   func(*Store) error
+	}{
+		{"Clear", func(s *Store) error { _, err := s.Clear(); return err }},
+		{"Delete", func(s *Store) error { return s.Delete("k") }},
+	} {
+		t.Run(clear.name, func(t *testing.T) {
+			dir := t.TempDir()
+			first := &gated{counting: counting{ttl: time.Hour}, entered: make(chan struct{}), release: make(chan struct{})}
+			release := sync.OnceFunc(func() { close(first.release) })
+			t.Cleanup(release)
+			done := make(chan aws.Credentials, 1)
+			go func() {
+				c, err := (&Provider{Store: Open(dir), Key: "k", MinTTL: time.Minute, Next: first}).Retrieve(context.Background())
+				if err != nil {
+					t.Error(err)
+				}
+				done <- c
+			}()
+			<-first.entered // it holds the entry's lock and calls STS
+			if err := clear.do(Open(dir)); err != nil {
+				t.Fatal(err)
+			}
+
+			second := &counting{ttl: time.Hour}
+			waiting := make(chan struct{})
+			var once sync.Once
+			store := Open(dir, WithWaitNotice(func(Meta) func() { once.Do(func() { close(waiting) }); return func() {} }))
+			got := make(chan aws.Credentials, 1)
+			go func() {
+				c, err := (&Provider{Store: store, Key: "k", MinTTL: time.Minute, Next: second}).Retrieve(context.Background())
+				if err != nil {
+					t.Error(err)
+				}
+				got <- c
+			}()
+			select {
+			case <-waiting: // it waits for the first: right
+			case c := <-got:
+				t.Fatalf("a second retrieval did not wait for the refresh in progress: it called STS itself (%d calls) and got %s", second.calls.Load(), c.AccessKeyID)
+			case <-time.After(10 * time.Second):
+				t.Fatal("the second retrieval neither waited nor finished")
+			}
+			release()
+			a, b := <-done, <-got
+			if second.calls.Load() != 0 || a.AccessKeyID != b.AccessKeyID {
+				t.Errorf("the second retrieval made %d calls and got %s, want none and the first's %s", second.calls.Load(), b.AccessKeyID, a.AccessKeyID)
+			}
+		})
+	}
+}
