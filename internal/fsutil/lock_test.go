@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -39,11 +41,67 @@ func TestLockExcludesInProcess(t *testing.T) {
 	if err := l.Release(); err != nil {
 		t.Fatalf("second Release: %v", err)
 	}
-	l2, err := Acquire(context.Background(), path, 100*time.Millisecond, func() { t.Error("onWait called for a free lock") })
+	// The two waits that gave up left their goroutines waiting in the
+	// kernel: they take the released lock for an instant and drop it.
+	l2, err := Acquire(context.Background(), path, 2*time.Second, nil)
 	if err != nil {
-		t.Fatalf("Acquire after Release: %v", err)
+		t.Fatalf("Acquire after Release: %v (did a wait that gave up keep the lock?)", err)
 	}
 	l2.Release()
+
+	fresh := filepath.Join(t.TempDir(), "y.lock")
+	for range 2 {
+		l, err := Acquire(context.Background(), fresh, 100*time.Millisecond, func() { t.Error("onWait called for a free lock") })
+		if err != nil {
+			t.Fatalf("Acquire of a free lock: %v", err)
+		}
+		l.Release()
+	}
+}
+
+// TestLockWaitersTakeTurns: goroutines that each wait for the lock (with
+// their own file, like processes) all get it in turn once the holder
+// releases it, each exactly once, and a waiter that gave up is not among
+// them.
+func TestLockWaitersTakeTurns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.lock")
+	holder, err := Acquire(context.Background(), path, time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Acquire(context.Background(), path, 10*time.Millisecond, nil); !errors.Is(err, ErrLockTimeout) {
+		t.Fatalf("Acquire of a held lock: %v, want ErrLockTimeout", err)
+	}
+	const waiters = 10
+	var inside, turns atomic.Int32
+	waiting := make(chan struct{}, waiters)
+	var wg sync.WaitGroup
+	for range waiters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l, err := Acquire(context.Background(), path, time.Minute, func() { waiting <- struct{}{} })
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if inside.Add(1) != 1 {
+				t.Error("two holders at once")
+			}
+			turns.Add(1)
+			time.Sleep(time.Millisecond)
+			inside.Add(-1)
+			l.Release()
+		}()
+	}
+	for range waiters {
+		<-waiting
+	}
+	holder.Release()
+	wg.Wait()
+	if n := turns.Load(); n != waiters {
+		t.Errorf("%d turns, want %d", n, waiters)
+	}
 }
 
 // TestLockExcludesProcess: a lock held by another process makes Acquire time

@@ -17,4 +17,14 @@ func tryLock(f *os.File) (bool, error) {
 	return err == nil, err
 }
 
+// lockWait blocks until the lock is taken.
+func lockWait(f *os.File) error {
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
+}
+
 func unlock(f *os.File) error { return unix.Flock(int(f.Fd()), unix.LOCK_UN) }

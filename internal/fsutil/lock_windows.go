@@ -18,6 +18,12 @@ func tryLock(f *os.File) (bool, error) {
 	return err == nil, err
 }
 
+// lockWait blocks until the lock is taken (the file is opened for
+// synchronous I/O, so LockFileEx waits).
+func lockWait(f *os.File) error {
+	return windows.LockFileEx(windows.Handle(f.Fd()), windows.LOCKFILE_EXCLUSIVE_LOCK, 0, 1, 0, new(windows.Overlapped))
+}
+
 func unlock(f *os.File) error {
 	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, new(windows.Overlapped))
 }
