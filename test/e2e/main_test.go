@@ -4,19 +4,15 @@ package e2e
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rolehop/rolehop/test/internal/harness"
 )
 
 // Package-wide state set up by TestMain.
@@ -37,10 +33,7 @@ var (
 	workDir string
 )
 
-const (
-	motoStartTimeout = 20 * time.Second
-	runTimeout       = 30 * time.Second
-)
+const runTimeout = 30 * time.Second
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
@@ -74,7 +67,15 @@ func runMain(m *testing.M) int {
 		return m.Run()
 	}
 
-	var err error
+	// Not at the same time as test/soak, which loads the machine on
+	// purpose.
+	release, err := harness.Serialize()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: e2e: %v\n", err)
+		return 1
+	}
+	defer release()
+
 	workDir, err = os.MkdirTemp("", "rolehop-e2e-")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: e2e: %v\n", err)
@@ -113,50 +114,13 @@ func runMain(m *testing.M) int {
 	return m.Run()
 }
 
-// repoRoot finds the module root via `go env GOMOD`, falling back to ../..
-// relative to this package directory.
-func repoRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err == nil {
-		gomod := strings.TrimSpace(string(out))
-		if gomod != "" && gomod != os.DevNull {
-			return filepath.Dir(gomod), nil
-		}
-	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		return "", err
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		return "", fmt.Errorf("cannot find the module root: %w", err)
-	}
-	return root, nil
-}
+// repoRoot is the module root (harness.RepoRoot).
+func repoRoot() (string, error) { return harness.RepoRoot() }
 
-func buildRolehop(dir string) (string, error) {
-	root, err := repoRoot()
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "rolehop")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/rolehop")
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build ./cmd/rolehop in %s: %v\n%s", root, err, out)
-	}
-	return bin, nil
-}
+func buildRolehop(dir string) (string, error) { return harness.BuildRolehop(dir) }
 
 // freePort returns a loopback TCP port that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+func freePort() (int, error) { return harness.FreePort() }
 
 // startMoto starts the moto_server shared by the package and waits until
 // it answers. The returned func stops it.
@@ -175,90 +139,7 @@ func startMoto(dir string) (func(), error) {
 // base URL and a func that stops it. Tests that need server-wide settings
 // (auth mode) start their own with it.
 func startMotoServer(dir, logName string, extraEnv ...string) (string, func(), error) {
-	logPath := filepath.Join(dir, logName)
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		port, err := freePort()
-		if err != nil {
-			return "", nil, err
-		}
-		logf, err := os.Create(logPath)
-		if err != nil {
-			return "", nil, err
-		}
-		cmd := exec.Command("moto_server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-		cmd.Stdout = logf
-		cmd.Stderr = logf
-		cmd.Dir = dir
-		cmd.Env = append(motoEnv(), extraEnv...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			logf.Close()
-			return "", nil, fmt.Errorf("starting moto_server: %w", err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		stop := func() {
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-			select {
-			case <-exited:
-			case <-time.After(5 * time.Second):
-				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-				<-exited
-			}
-			logf.Close()
-		}
-		url := fmt.Sprintf("http://127.0.0.1:%d", port)
-		err = waitReady(url+"/moto-api/data.json", motoStartTimeout, exited)
-		if err == nil {
-			return url, stop, nil
-		}
-		stop()
-		log, _ := os.ReadFile(logPath)
-		lastErr = fmt.Errorf("moto_server on port %d: %v\nmoto log:\n%s", port, err, log)
-		if !errors.Is(err, errExitedEarly) {
-			break
-		}
-	}
-	return "", nil, lastErr
-}
-
-var errExitedEarly = errors.New("moto_server exited before it was ready")
-
-func waitReady(url string, timeout time.Duration, exited <-chan error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	client := &http.Client{Timeout: 2 * time.Second}
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := client.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case err := <-exited:
-			return fmt.Errorf("%w: %v", errExitedEarly, err)
-		case <-ctx.Done():
-			return fmt.Errorf("not ready after %s", timeout)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// motoEnv is the host environment without MOTO_ACCOUNT_ID (which breaks
-// multi-account) and without AWS_* variables.
-func motoEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "MOTO_ACCOUNT_ID=") || strings.HasPrefix(kv, "AWS_") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
+	return harness.StartMoto(dir, logName, extraEnv...)
 }
 
 // requireHarness skips the test when the tools are missing.
