@@ -121,10 +121,11 @@ func TestBodyNotAwaited(t *testing.T) {
 	}
 }
 
-// TestConnLimit: at the cap, new connections are refused while every
-// other one is younger than the grace period; after it, each new
-// connection closes the one that has waited longest without a request, so
-// silent clients cannot lock out a good one; the cap is logged once.
+// TestConnLimit: at the cap, a new connection closes the one that has
+// waited longest without a request, even within the grace period; above
+// three quarters of the cap it does so once that one is past the grace
+// period; so silent clients cannot lock out a good one; the cap is logged
+// once.
 func TestConnLimit(t *testing.T) {
 	t.Parallel()
 	const limit = 16
@@ -167,18 +168,14 @@ func TestConnLimit(t *testing.T) {
 		dial()
 		waitOpen(i + 1)
 	}
-	// A burst past the cap within the grace period: refused at once.
-	var refused []net.Conn
-	for range 4 {
-		refused = append(refused, dial())
+	// A burst past the cap within the grace period: each new connection
+	// closes the one that has waited longest, so the newest stay open.
+	const burst = 4
+	for range burst {
+		dial()
 	}
 	if time.Since(start) >= grace {
 		t.Skipf("the machine is too slow: filling the cap took %s, over the %s grace period", time.Since(start), grace)
-	}
-	for i, c := range refused {
-		if _, closed := readUntilClosed(c, 2*time.Second); !closed {
-			t.Errorf("connection %d past the cap, all others younger than the grace period: still open, want refused", i+1)
-		}
 	}
 	waitOpen(limit)
 	// After the grace period a good client gets through: each of its
@@ -191,13 +188,21 @@ func TestConnLimit(t *testing.T) {
 			t.Fatalf("good client: status %d: %s", p.status, p.body)
 		}
 	}
-	// Open connections stayed above three quarters of the cap: the good
-	// client's 5 closed the 5 oldest silent ones (1 to 5).
-	for i, c := range silent[:limit] {
-		_, closed := readUntilClosed(c, 100*time.Millisecond)
-		if want := i < good; closed != want {
-			t.Errorf("silent connection %d: closed %v, want %v (the longest waiting make room)", i+1, closed, want)
-		}
+	// The burst closed the 4 oldest silent connections. Each of the good
+	// client's connections then closed the oldest remaining silent one, or
+	// an answered good one still lingering (net/http keeps a "Connection:
+	// close" one 500 ms), whichever came first: so 1 to 5 more, always the
+	// oldest. The newest, the burst included, are open.
+	closed := make([]bool, len(silent))
+	for i, c := range silent {
+		_, closed[i] = readUntilClosed(c, 100*time.Millisecond)
+	}
+	n := 0
+	for n < len(closed) && closed[n] {
+		n++
+	}
+	if n < burst+1 || n > burst+good || slices.Contains(closed[n:], true) {
+		t.Errorf("silent connections closed %v: want the oldest %d to %d, and no other (the longest waiting make room)", closed, burst+1, burst+good)
 	}
 	if n := endpoint.OpenConns(srv); n > limit {
 		t.Errorf("%d connections open, limit %d", n, limit)

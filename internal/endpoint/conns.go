@@ -52,10 +52,12 @@ func maxConns(opt int) int {
 // keep-alive connection nobody uses), so clients that open connections and leave them idle cannot lock
 // others out. A connection is never closed for room before it has waited
 // grace, so that a good client's fresh connection is not closed before its
-// goroutine had a chance to read the request it already sent. At the cap,
-// with nothing to close, the new connection is closed instead: only a burst
-// of more than the cap within grace, or connections all busy in a request
-// (bounded by the read and write timeouts), refuse anyone.
+// goroutine had a chance to read the request it already sent — except at
+// the cap, where the one that has waited longest goes even within grace (a
+// burst of silent connections evicts its own oldest members, while a good
+// client's connection, sending its request at once, is active before it is
+// the oldest). Only when every connection is busy in a request (bounded by
+// the read and write timeouts) is the new one refused.
 type connLimit struct {
 	limit, soft int
 	grace       time.Duration
@@ -99,9 +101,18 @@ func (l *connLimit) track(c net.Conn, state http.ConnState) {
 	case http.StateNew:
 		l.conns[c] = connInfo{state, now}
 		if len(l.conns) > l.soft {
-			if victim = l.longestWaitingLocked(c, now); victim != nil {
+			switch victim = l.longestWaitingLocked(c, now, l.grace); {
+			case victim != nil:
 				l.closed++
-			} else if len(l.conns) > l.limit {
+			case len(l.conns) <= l.limit:
+			// At the cap something must go: the connection that has waited
+			// longest without a request had the most time to send one,
+			// even within grace. Only when all are in a request is the
+			// newcomer refused.
+			case l.longestWaitingLocked(c, now, 0) != nil:
+				victim = l.longestWaitingLocked(c, now, 0)
+				l.closed++
+			default:
 				victim = c
 				l.refused++
 			}
@@ -141,9 +152,9 @@ func (l *connLimit) answered(c net.Conn) {
 // longestWaitingLocked is the connection other than except that is
 // answered, or new or idle since at least grace before now, and has waited
 // longest; or nil.
-func (l *connLimit) longestWaitingLocked(except net.Conn, now time.Time) net.Conn {
+func (l *connLimit) longestWaitingLocked(except net.Conn, now time.Time, grace time.Duration) net.Conn {
 	var oldest net.Conn
-	since := now.Add(-l.grace)
+	since := now.Add(-grace)
 	for c, ci := range l.conns {
 		if c == except || (ci.state != http.StateNew && ci.state != http.StateIdle && ci.state != stateAnswered) {
 			continue
