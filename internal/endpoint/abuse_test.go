@@ -1,7 +1,6 @@
 package endpoint_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,10 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,40 +20,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/rolehop/rolehop/internal/endpoint"
+	"github.com/rolehop/rolehop/internal/endpoint/abusetest"
 )
 
 // The endpoint under abuse: hostile or broken local clients must neither
 // lock out a good client nor grow the server without bound. Figures
 // (requests per kind, the good client's latency, heap) are logged with the
 // prefix "ABUSE" for bench/endpoint-abuse.sh; only outcomes are asserted.
-
-// envInt reads a positive integer knob of the bench script, else def.
-func envInt(name string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
-		return n
-	}
-	return def
-}
-
-// readUntilClosed reads c until the peer closes it or within passes, and
-// reports what arrived and whether the server closed the connection
-// (EOF or reset) rather than the wait running out.
-func readUntilClosed(c net.Conn, within time.Duration) (got []byte, closed bool) {
-	_ = c.SetReadDeadline(time.Now().Add(within))
-	got, err := io.ReadAll(c)
-	var ne net.Error
-	return got, !(errors.As(err, &ne) && ne.Timeout())
-}
-
-// statusOf is the status code of the first response in raw, or 0.
-func statusOf(raw []byte) int {
-	resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(string(raw))), nil)
-	if err != nil {
-		return 0
-	}
-	resp.Body.Close()
-	return resp.StatusCode
-}
 
 func randomToken() string {
 	b := make([]byte, 32)
@@ -106,9 +76,9 @@ func TestBodyNotAwaited(t *testing.T) {
 					}
 				}
 			}()
-			got, closed := readUntilClosed(c, 8*time.Second)
+			got, closed := abusetest.ReadUntilClosed(c, 8*time.Second)
 			took := time.Since(start)
-			if st := statusOf(got); st != tc.want {
+			if st := abusetest.StatusOf(got); st != tc.want {
 				t.Errorf("status %d, want %d: %q", st, tc.want, got)
 			}
 			if !closed || took > 3*time.Second {
@@ -195,7 +165,7 @@ func TestConnLimit(t *testing.T) {
 	// oldest. The newest, the burst included, are open.
 	closed := make([]bool, len(silent))
 	for i, c := range silent {
-		_, closed[i] = readUntilClosed(c, 100*time.Millisecond)
+		_, closed[i] = abusetest.ReadUntilClosed(c, 100*time.Millisecond)
 	}
 	n := 0
 	for n < len(closed) && closed[n] {
@@ -265,7 +235,7 @@ func TestConnLimitAllBusy(t *testing.T) {
 		t.Fatal(err)
 	}
 	fmt.Fprintf(c, "GET /v1/credentials/prod HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\n\r\n", s.addr, tok)
-	got, closed := readUntilClosed(c, 2*time.Second)
+	got, closed := abusetest.ReadUntilClosed(c, 2*time.Second)
 	c.Close()
 	if !closed || len(got) != 0 {
 		t.Errorf("connection past the limit with all others busy: closed %v, answer %q; want closed at once", closed, got)
@@ -327,9 +297,9 @@ func heapMiB() float64 {
 // under the limit, and the heap stays bounded with no growth from round
 // to round. Not parallel: the heap is measured for this test alone.
 func TestAbuse(t *testing.T) {
-	rounds := envInt("ABUSE_ROUNDS", 2)
-	roundTime := time.Duration(envInt("ABUSE_ROUND_MS", 1500)) * time.Millisecond
-	idle := envInt("ABUSE_IDLE", 400)
+	rounds := abusetest.Knob("ABUSE_ROUNDS", 1, 2)
+	roundTime := time.Duration(abusetest.Knob("ABUSE_ROUND_MS", 1, 1500)) * time.Millisecond
+	idle := abusetest.Knob("ABUSE_IDLE", 1, 400)
 	const limit = 256
 	// Shortened timeouts, yet long enough for a machine so loaded that
 	// the server's goroutines wait their turn behind the abusers'.
@@ -376,8 +346,8 @@ func TestAbuse(t *testing.T) {
 			}
 			defer c.Close()
 			_, _ = io.WriteString(c, req)
-			got, closed := readUntilClosed(c, 3*time.Second)
-			st := statusOf(got)
+			got, closed := abusetest.ReadUntilClosed(c, 3*time.Second)
+			st := abusetest.StatusOf(got)
 			a.answered(st, want, closed, "status %d (want %d), closed %v: %.80q", st, want, closed, got)
 		}
 		hdr := "Host: " + s.addr + "\r\nConnection: close\r\n"
@@ -399,9 +369,9 @@ func TestAbuse(t *testing.T) {
 					time.Sleep(20 * time.Millisecond)
 				}
 			}()
-			got, closed := readUntilClosed(c, 5*time.Second)
+			got, closed := abusetest.ReadUntilClosed(c, 5*time.Second)
 			took := time.Since(start)
-			a.outcome(closed && statusOf(got) != 200 && took < readHeader+4*time.Second, "closed %v after %s: %.80q", closed, took, got)
+			a.outcome(closed && abusetest.StatusOf(got) != 200 && took < readHeader+4*time.Second, "closed %v after %s: %.80q", closed, took, got)
 		})
 		// A body dribbled byte by byte: answered at once, closed.
 		run("dribbled body", 2, func(a *abuseCounts) {
@@ -420,8 +390,8 @@ func TestAbuse(t *testing.T) {
 					}
 				}
 			}()
-			got, closed := readUntilClosed(c, 5*time.Second)
-			a.answered(statusOf(got), 401, closed, "status %d, closed %v", statusOf(got), closed)
+			got, closed := abusetest.ReadUntilClosed(c, 5*time.Second)
+			a.answered(abusetest.StatusOf(got), 401, closed, "status %d, closed %v", abusetest.StatusOf(got), closed)
 		})
 		// A client that pipelines requests and never reads the answers:
 		// the server's write blocks and its WriteTimeout closes it.
@@ -466,8 +436,8 @@ func TestAbuse(t *testing.T) {
 					}
 				}
 			}()
-			got, closed := readUntilClosed(c, 5*time.Second)
-			a.answered(statusOf(got), 405, closed, "status %d, closed %v", statusOf(got), closed)
+			got, closed := abusetest.ReadUntilClosed(c, 5*time.Second)
+			a.answered(abusetest.StatusOf(got), 405, closed, "status %d, closed %v", abusetest.StatusOf(got), closed)
 		})
 		// Wrong tokens in a loop on one keep-alive connection each.
 		run("bad tokens", 2, func(a *abuseCounts) {
@@ -521,7 +491,7 @@ func TestAbuse(t *testing.T) {
 				go func() {
 					defer cwg.Done()
 					defer c.Close()
-					got, closed := readUntilClosed(c, readHeader+5*time.Second)
+					got, closed := abusetest.ReadUntilClosed(c, readHeader+5*time.Second)
 					idleCounts.outcome(closed && len(got) == 0, "closed %v, got %.80q", closed, got)
 				}()
 			}

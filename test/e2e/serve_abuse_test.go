@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +19,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rolehop/rolehop/internal/endpoint/abusetest"
 )
 
 // TestServeAbuse: `rolehop serve prod`, started with an open-file limit of
@@ -34,10 +35,10 @@ import (
 // which runs bigger rounds; nothing is asserted on timings.
 func TestServeAbuse(t *testing.T) {
 	t.Parallel()
-	rounds := envKnob("E2E_ABUSE_ROUNDS", 2)
-	roundTime := time.Duration(envKnob("E2E_ABUSE_ROUND_MS", 3000)) * time.Millisecond
-	idle := envKnob("E2E_ABUSE_IDLE", 400)
-	nofile := envKnob("E2E_ABUSE_NOFILE", 256)
+	rounds := abusetest.Knob("E2E_ABUSE_ROUNDS", 0, 2)
+	roundTime := time.Duration(abusetest.Knob("E2E_ABUSE_ROUND_MS", 0, 3000)) * time.Millisecond
+	idle := abusetest.Knob("E2E_ABUSE_IDLE", 0, 400)
+	nofile := abusetest.Knob("E2E_ABUSE_NOFILE", 0, 256)
 
 	env, _ := newChainEnv(t)
 	bin := requireRolehop(t)
@@ -91,7 +92,7 @@ func TestServeAbuse(t *testing.T) {
 					time.Sleep(30 * time.Millisecond)
 				}
 			}()
-			got, closed := readClosed(c, 15*time.Second)
+			got, closed := abusetest.ReadUntilClosed(c, 15*time.Second)
 			k.outcome(closed && !strings.HasPrefix(string(got), "HTTP/1.1 200"), "closed %v after %s: %.60q", closed, time.Since(start), got)
 			k.note(time.Since(start))
 		}()
@@ -149,8 +150,8 @@ func TestServeAbuse(t *testing.T) {
 			}
 			defer c.Close()
 			_, _ = io.WriteString(c, req)
-			got, closed := readClosed(c, 5*time.Second)
-			k.answered(firstStatus(got), want, closed, true, "status %d (want %d), closed %v: %.60q", firstStatus(got), want, closed, got)
+			got, closed := abusetest.ReadUntilClosed(c, 5*time.Second)
+			k.answered(abusetest.StatusOf(got), want, closed, true, "status %d (want %d), closed %v: %.60q", abusetest.StatusOf(got), want, closed, got)
 		}
 		hdr := "Host: " + addr + "\r\nConnection: close\r\n"
 		run("dribbled body", 2, func(k *abuseKind) {
@@ -170,10 +171,10 @@ func TestServeAbuse(t *testing.T) {
 					}
 				}
 			}()
-			got, closed := readClosed(c, 5*time.Second)
+			got, closed := abusetest.ReadUntilClosed(c, 5*time.Second)
 			// The right token, but a body: 413 at once, then closed.
-			k.answered(firstStatus(got), 413, closed, !strings.Contains(string(got), "SecretAccessKey") && time.Since(start) < 3*time.Second,
-				"status %d, closed %v after %s", firstStatus(got), closed, time.Since(start))
+			k.answered(abusetest.StatusOf(got), 413, closed, !strings.Contains(string(got), "SecretAccessKey") && time.Since(start) < 3*time.Second,
+				"status %d, closed %v after %s", abusetest.StatusOf(got), closed, time.Since(start))
 		})
 		run("oversized header", 1, func(k *abuseKind) {
 			raw(k, "GET "+path+" HTTP/1.1\r\n"+hdr+"Authorization: "+tok+"\r\nX-Pad: "+strings.Repeat("h", 16<<10)+"\r\n\r\n", 431)
@@ -195,8 +196,8 @@ func TestServeAbuse(t *testing.T) {
 					}
 				}
 			}()
-			got, closed := readClosed(c, 5*time.Second)
-			k.answered(firstStatus(got), 401, closed, true, "status %d, closed %v", firstStatus(got), closed)
+			got, closed := abusetest.ReadUntilClosed(c, 5*time.Second)
+			k.answered(abusetest.StatusOf(got), 401, closed, true, "status %d, closed %v", abusetest.StatusOf(got), closed)
 		})
 		run("bad tokens", 2, func(k *abuseKind) {
 			client := &http.Client{Timeout: 5 * time.Second}
@@ -246,7 +247,7 @@ func TestServeAbuse(t *testing.T) {
 				cwg.Add(1)
 				go func() {
 					defer cwg.Done()
-					got, closed := readClosed(c, 10*time.Millisecond)
+					got, closed := abusetest.ReadUntilClosed(c, 10*time.Millisecond)
 					if closed {
 						closedByServer.Add(1)
 					}
@@ -321,14 +322,6 @@ func TestServeAbuse(t *testing.T) {
 	for _, f := range failures {
 		t.Error(f)
 	}
-}
-
-// envKnob reads a non-negative integer knob of the bench script, else def.
-func envKnob(name string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n >= 0 {
-		return n
-	}
-	return def
 }
 
 // abuseKind counts one kind of abuse's requests and outcomes.
@@ -472,25 +465,6 @@ func getWith(client *http.Client, rawURL, token string) (int, []byte, error) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, body, err
-}
-
-// readClosed reads c until the server closes it or within passes; closed
-// tells which.
-func readClosed(c net.Conn, within time.Duration) (got []byte, closed bool) {
-	_ = c.SetReadDeadline(time.Now().Add(within))
-	got, err := io.ReadAll(c)
-	var ne net.Error
-	return got, !(errors.As(err, &ne) && ne.Timeout())
-}
-
-// firstStatus is the status code of the first response in raw, or 0.
-func firstStatus(raw []byte) int {
-	resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(string(raw))), nil)
-	if err != nil {
-		return 0
-	}
-	resp.Body.Close()
-	return resp.StatusCode
 }
 
 // procRSS is a process's resident set size in MiB (VmRSS), 0 if unknown.
