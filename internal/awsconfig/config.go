@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"os"
 	"slices"
 	"strings"
+
+	"github.com/rolehop/rolehop/internal/fsutil"
 )
 
 // Profile is one merged profile: the config-file section merged with the
@@ -79,8 +80,11 @@ func LoadEnv(getenv func(string) string) (*Config, error) {
 	return Load(FilePaths(getenv))
 }
 
+// parseFile reads a file under fsutil.ReadShared's rule: it may name a
+// credential_process (a command rolehop runs) and holds keys, so someone
+// else's file is refused where the AWS CLI would read it.
 func parseFile(path string) (*ParsedFile, error) {
-	data, err := os.ReadFile(path)
+	data, err := fsutil.ReadShared(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &ParsedFile{}, nil
 	}

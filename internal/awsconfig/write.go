@@ -5,17 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/rolehop/rolehop/internal/fsutil"
 )
 
 // KeyValue is one line to write.
@@ -88,109 +83,38 @@ func SectionKeys(data []byte, name string) (map[string]string, bool, error) {
 type WriteOptions struct {
 	Force       bool          // overwrite a section with long-term keys
 	LockTimeout time.Duration // how long to wait for the lock; default 10s
+	// Notice is told when a file that others could read is tightened.
+	Notice func(format string, args ...any)
+	// beforeCommit: UpdateOptions.BeforeCommit (tests).
+	beforeCommit func(attempt int)
 }
 
-// DefaultLockTimeout is the lock wait when WriteOptions.LockTimeout is 0.
-const DefaultLockTimeout = 10 * time.Second
-
-// maxWriteAttempts bounds the read-modify-write retries when another writer
-// changes the file under us.
-const maxWriteAttempts = 5
-
-// beforeCommit, if set (by tests), runs after the new content is computed
-// and before the file is read again for the compare-and-swap check.
-var beforeCommit func(attempt int)
-
 // WriteCredentialsSection sets section name of the credentials file at path
-// to exactly kv (see ReplaceSection), keeping the rest of the file as it is.
+// to exactly kv (see ReplaceSection), keeping the rest of the file as it is,
+// through UpdateFile (trust rule, lock, atomic write, compare-and-swap). The
+// file keeps its mode, except that one that group or others could read is
+// tightened to 0600: it now holds credentials.
 //
-//   - It holds the cross-process lock fsutil.Acquire(path + ".lock") while
-//     it works, waiting at most opts.LockTimeout (default 10s). The lock
-//     file is left in place.
-//   - A missing file is treated as empty and created with mode 0600; a
-//     missing directory is created with fsutil.MkdirPrivate (0700). An
-//     existing file keeps its mode, and a symlink at path is followed (the
-//     link stays a link).
-//   - A target section whose own keys include aws_access_key_id but neither
-//     aws_session_token nor aws_security_token holds long-term keys: unless
-//     opts.Force, the write is refused with an error wrapping
-//     ErrLongTermKeys.
-//   - The new content is checked as ReplaceSection describes and written
-//     with fsutil.WriteFileAtomic, so readers see the old or the new file.
-//   - Writers that do not take the lock (`aws configure set`, editors) are
-//     handled by compare-and-swap: right before the write the file is read
-//     again, and if it changed since it was read, the whole
-//     read-modify-write is redone (up to 5 attempts) so their change is not
-//     lost. A small window remains: a change made between that second read
-//     and the rename inside WriteFileAtomic (the time to write and fsync a
-//     temp file) is overwritten. Closing it would need the other writers to
-//     take the lock.
+// A target section whose own keys include aws_access_key_id but neither
+// aws_session_token nor aws_security_token holds long-term keys: unless
+// opts.Force, the write is refused with an error wrapping ErrLongTermKeys.
 func WriteCredentialsSection(path, name string, kv []KeyValue, opts WriteOptions) error {
 	if err := validateSection(name, kv); err != nil {
 		return err
 	}
-	timeout := opts.LockTimeout
-	if timeout <= 0 {
-		timeout = DefaultLockTimeout
-	}
-	dir := filepath.Dir(path)
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		if err := fsutil.MkdirPrivate(dir); err != nil {
-			return fmt.Errorf("create the directory of %s: %w", ShortPath(path), err)
-		}
-	}
-	lock, err := fsutil.Acquire(context.Background(), path+".lock", timeout, nil)
-	if err != nil {
-		return fmt.Errorf("lock %s: %w", ShortPath(path), err)
-	}
-	defer lock.Release()
-
-	for attempt := 1; ; attempt++ {
-		data, existed, err := readIfExists(path)
-		if err != nil {
-			return err
-		}
+	uo := UpdateOptions{LockTimeout: opts.LockTimeout, Secret: true, Notice: opts.Notice, BeforeCommit: opts.beforeCommit}
+	_, err := UpdateFile(context.Background(), path, uo, func(data []byte, _ bool) ([]byte, error) {
 		e, err := edit(path, data, name, kv)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if e.found && !opts.Force && e.longTerm() {
-			return fmt.Errorf("section [%s] of %s %w: refusing to overwrite them; pass --force or choose another --to",
+			return nil, fmt.Errorf("section [%s] of %s %w: refusing to overwrite them; pass --force or choose another --to",
 				name, ShortPath(path), ErrLongTermKeys)
 		}
-		if beforeCommit != nil {
-			beforeCommit(attempt)
-		}
-		now, nowExists, err := readIfExists(path)
-		if err != nil {
-			return err
-		}
-		if nowExists == existed && bytes.Equal(now, data) {
-			if existed && bytes.Equal(e.out, data) {
-				return nil // nothing to change
-			}
-			if err := fsutil.WriteFileAtomic(path, e.out, 0o600, true); err != nil {
-				return fmt.Errorf("write %s: %w", ShortPath(path), err)
-			}
-			return nil
-		}
-		if attempt == maxWriteAttempts {
-			return fmt.Errorf("%s changed while rolehop was updating it, %d times in a row; nothing was written, try again",
-				ShortPath(path), attempt)
-		}
-	}
-}
-
-// readIfExists reads path; a missing file is empty.
-func readIfExists(path string) ([]byte, bool, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("read %s: %w", ShortPath(path), err)
-	}
-	return data, true, nil
+		return e.out, nil
+	})
+	return err
 }
 
 // sectionEdit is a computed ReplaceSection.

@@ -490,17 +490,41 @@ func TestWriteCredentialsSectionFiles(t *testing.T) {
 			t.Errorf("directory mode %o, want 0755 kept", m)
 		}
 	})
-	t.Run("mode 0640 kept", func(t *testing.T) {
+	t.Run("modes: kept when private, tightened with a notice otherwise", func(t *testing.T) {
 		if runtime.GOOS == "windows" {
 			t.Skip("Unix permission bits")
 		}
-		path := filepath.Join(t.TempDir(), "credentials")
-		writeString(t, path, "[a]\nk = v\n", 0o640)
-		if err := WriteCredentialsSection(path, "new", sessionKV, WriteOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		if m := statMode(t, path); m != 0o640 {
-			t.Errorf("file mode %o, want 0640", m)
+		for _, tc := range []struct {
+			mode, want fs.FileMode
+			sameData   bool // the section already holds these credentials
+		}{
+			{0o600, 0o600, false},
+			{0o400, 0o400, false},
+			{0o640, 0o600, false},
+			{0o604, 0o600, false},
+			{0o644, 0o600, false},
+			{0o644, 0o600, true}, // nothing to change but the mode
+		} {
+			path := filepath.Join(t.TempDir(), "credentials")
+			data := "[a]\nk = v\n"
+			if tc.sameData {
+				data = "[new]\naws_access_key_id = ASIAWRITTEN\naws_secret_access_key = written-secret\naws_session_token = written-token\n"
+			}
+			writeString(t, path, data, tc.mode)
+			var notices []string
+			notice := func(format string, args ...any) { notices = append(notices, fmt.Sprintf(format, args...)) }
+			if err := WriteCredentialsSection(path, "new", sessionKV, WriteOptions{Notice: notice}); err != nil {
+				t.Fatal(err)
+			}
+			if m := statMode(t, path); m != tc.want {
+				t.Errorf("mode %04o: now %04o, want %04o", tc.mode, m, tc.want)
+			}
+			switch {
+			case tc.want == tc.mode && len(notices) != 0:
+				t.Errorf("mode %04o: unexpected notice %q", tc.mode, notices)
+			case tc.want != tc.mode && (len(notices) != 1 || !strings.Contains(notices[0], "tightened it to 0600")):
+				t.Errorf("mode %04o: notices %q, want one saying it was tightened", tc.mode, notices)
+			}
 		}
 	})
 	t.Run("symlink followed", func(t *testing.T) {
@@ -582,7 +606,7 @@ func TestWriteCredentialsSectionCompareAndSwap(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "credentials")
 	writeString(t, path, "[a]\nk = v\n", 0o600)
 	var attempts []int
-	beforeCommit = func(attempt int) {
+	hook := func(attempt int) {
 		attempts = append(attempts, attempt)
 		if attempt <= 2 {
 			// what `aws configure set x_other N --profile other` does
@@ -590,8 +614,7 @@ func TestWriteCredentialsSectionCompareAndSwap(t *testing.T) {
 			writeString(t, path, data+fmt.Sprintf("[other%d]\nk = %d\n", attempt, attempt), 0o600)
 		}
 	}
-	defer func() { beforeCommit = nil }()
-	if err := WriteCredentialsSection(path, "new", sessionKV, WriteOptions{}); err != nil {
+	if err := WriteCredentialsSection(path, "new", sessionKV, WriteOptions{beforeCommit: hook}); err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(attempts) != "[1 2 3]" {
@@ -607,12 +630,12 @@ func TestWriteCredentialsSectionCompareAndSwap(t *testing.T) {
 	// A file that never stops changing: give up after 5 attempts, write nothing.
 	attempts = nil
 	n := 0
-	beforeCommit = func(attempt int) {
+	hook = func(attempt int) {
 		attempts = append(attempts, attempt)
 		n++
 		writeString(t, path, fmt.Sprintf("[busy]\nk = %d\n", n), 0o600)
 	}
-	err := WriteCredentialsSection(path, "again", sessionKV, WriteOptions{})
+	err := WriteCredentialsSection(path, "again", sessionKV, WriteOptions{beforeCommit: hook})
 	if err == nil || !strings.Contains(err.Error(), "changed while rolehop was updating it") {
 		t.Fatalf("error %v", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -98,12 +99,18 @@ func (c Credentials) AWS() aws.Credentials {
 		CanExpire: true, Expires: c.Expiration, AccountID: c.AccountID, Source: "rolehop:cache"}
 }
 
-// Store is a cache directory.
+// Store is a cache directory. The directory is held to fsutil's trust
+// rule: it must be the user's own and private, or the store refuses to read
+// or write it.
 type Store struct {
 	dir         string
 	now         func() time.Time
 	lockTimeout time.Duration
 	onWait      func(Meta) (done func())
+	notice      func(format string, args ...any)
+
+	mu     sync.Mutex
+	opened *fsutil.Dir // once it passed the rule
 }
 
 // Option configures a Store.
@@ -120,7 +127,12 @@ func WithLockTimeout(d time.Duration) Option { return func(s *Store) { s.lockTim
 // (to stop a progress line).
 func WithWaitNotice(f func(Meta) (done func())) Option { return func(s *Store) { s.onWait = f } }
 
-// Open returns the store in dir. Nothing is created until the first write.
+// WithNotice is told when the store tightens its directory or an entry
+// that had become readable by others.
+func WithNotice(f func(format string, args ...any)) Option { return func(s *Store) { s.notice = f } }
+
+// Open returns the store in dir. Nothing is read or created until the
+// first lookup or write.
 func Open(dir string, opts ...Option) *Store {
 	s := &Store{dir: dir, now: time.Now, lockTimeout: DefaultLockTimeout}
 	for _, o := range opts {
@@ -144,46 +156,138 @@ func Key(params any) string {
 	return hex.EncodeToString(sum[:20])
 }
 
-func (s *Store) path(key string) string { return filepath.Join(s.dir, key+".json") }
+// isKey reports whether s is what Key returns: 40 lower-case hex digits.
+func isKey(s string) bool {
+	return len(s) == 40 && strings.Trim(s, "0123456789abcdef") == ""
+}
 
-// Get returns the entry for key if it exists and is readable. A torn,
-// foreign or unreadable file is a miss.
-func (s *Store) Get(key string) (*Entry, bool) {
-	b, err := os.ReadFile(s.path(key))
-	if err != nil {
-		return nil, false
+func entryName(key string) string { return key + ".json" }
+
+// dirHandle opens the directory under the trust rule, once; it is created
+// (0700) when create is set. A missing directory is fs.ErrNotExist.
+func (s *Store) dirHandle(create bool) (*fsutil.Dir, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.opened != nil {
+		return s.opened, nil
 	}
+	d, err := fsutil.OpenDir(s.dir, fsutil.DirOptions{Create: create, Private: true, Notice: s.notice})
+	if errors.Is(err, fs.ErrNotExist) && !create {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cache directory %w (ROLEHOP_CACHE_DIR names another; --no-cache runs without one)", err)
+	}
+	s.opened = d
+	return d, nil
+}
+
+// lookup returns the entry for key, nil when there is none or it is not
+// a rolehop entry; an error only when the directory fails the trust rule.
+func (s *Store) lookup(key string) (*Entry, error) {
+	d, err := s.dirHandle(false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !isKey(key) {
+		return nil, nil
+	}
+	b, err := d.ReadFile(entryName(key))
+	if err != nil {
+		return nil, nil
+	}
+	return parseEntry(b), nil
+}
+
+// parseEntry returns the entry b holds, or nil when b is not one.
+func parseEntry(b []byte) *Entry {
 	var e Entry
 	if json.Unmarshal(b, &e) != nil || e.Version != entryVersion || e.Credentials.AccessKeyID == "" || e.Credentials.SecretAccessKey == "" {
-		return nil, false
+		return nil
 	}
-	return &e, true
+	return &e
+}
+
+// Get returns the entry for key if it exists and is readable. A torn,
+// foreign or unreadable file is a miss, and so is a directory that fails
+// the trust rule (Retrieve reports that one).
+func (s *Store) Get(key string) (*Entry, bool) {
+	e, err := s.lookup(key)
+	return e, err == nil && e != nil
 }
 
 // Put stores creds under key, atomically.
 func (s *Store) Put(key string, meta Meta, creds aws.Credentials) error {
-	if err := fsutil.MkdirPrivate(s.dir); err != nil {
-		return fmt.Errorf("cache directory %s: %w", s.dir, err)
+	if !isKey(key) {
+		return fmt.Errorf("cache key %q is not one of Key's", key)
+	}
+	d, err := s.dirHandle(true)
+	if err != nil {
+		return err
 	}
 	b, err := json.MarshalIndent(Entry{Version: entryVersion, Meta: meta, Created: s.now().UTC(), Credentials: fromAWS(creds)}, "", "  ")
 	if err != nil {
 		return err
 	}
-	return fsutil.WriteFileAtomic(s.path(key), b, 0o600, false)
+	return d.WriteFile(entryName(key), b, 0o600)
 }
 
-// Delete removes the entry for key. A missing entry is not an error.
+// Delete removes the entry for key if it is a rolehop entry: a regular
+// file of the user's, named like one, holding one. Anything else is left
+// alone, and a missing entry is not an error.
 //
 // The entry's lock file stays: a process refreshing the entry holds its
 // lock on that file, and if the file were removed, the next process would
 // lock a new file of the same name at once and refresh the entry too (a
 // second STS call, or a second MFA prompt). Lock files are empty.
 func (s *Store) Delete(key string) error {
-	err := os.Remove(s.path(key))
-	if errors.Is(err, fs.ErrNotExist) {
-		err = nil
-	}
+	_, err := s.remove(key)
 	return err
+}
+
+// remove deletes key's entry if it is a rolehop entry, and reports
+// whether it did.
+func (s *Store) remove(key string) (bool, error) {
+	d, err := s.dirHandle(false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil || !isKey(key) {
+		return false, err
+	}
+	b, err := d.ReadFile(entryName(key))
+	if err != nil || parseEntry(b) == nil {
+		return false, nil // missing, or not ours: not ours to delete
+	}
+	if err := d.Remove(entryName(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, err
+	}
+	return true, nil
+}
+
+// keys lists the names in the directory that are named like entries.
+func (s *Store) keys() ([]string, error) {
+	d, err := s.dirHandle(false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	entries, err := d.Entries()
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, e := range entries {
+		if key, ok := strings.CutSuffix(e.Name(), ".json"); ok && isKey(key) && e.Type().IsRegular() {
+			keys = append(keys, key)
+		}
+	}
+	return keys, nil
 }
 
 // Listed is one entry as `cache list` shows it: no secret.
@@ -194,15 +298,15 @@ type Listed struct {
 	Remaining  int64     `json:"remaining_seconds"`
 }
 
-// List returns every readable entry, soonest expiry first.
+// List returns every entry, soonest expiry first. Files that are not
+// rolehop entries are not listed.
 func (s *Store) List() ([]Listed, error) {
-	files, err := filepath.Glob(filepath.Join(s.dir, "*.json"))
+	keys, err := s.keys()
 	if err != nil {
 		return nil, err
 	}
 	var out []Listed
-	for _, f := range files {
-		key := strings.TrimSuffix(filepath.Base(f), ".json")
+	for _, key := range keys {
 		if e, ok := s.Get(key); ok {
 			exp := e.Credentials.Expiration
 			out = append(out, Listed{Key: key, Meta: e.Meta, Expiration: exp, Remaining: int64(exp.Sub(s.now()).Seconds())})
@@ -213,18 +317,23 @@ func (s *Store) List() ([]Listed, error) {
 }
 
 // Clear removes every entry (not the lock files; see Delete), and returns
-// how many entries were removed.
+// how many entries were removed. Only rolehop entries go (see Delete): a
+// package.json in a directory that ROLEHOP_CACHE_DIR names by mistake
+// stays.
 func (s *Store) Clear() (int, error) {
-	files, err := filepath.Glob(filepath.Join(s.dir, "*.json"))
+	keys, err := s.keys()
 	if err != nil {
 		return 0, err
 	}
 	n := 0
-	for _, f := range files {
-		if err := s.Delete(strings.TrimSuffix(filepath.Base(f), ".json")); err != nil {
+	for _, key := range keys {
+		removed, err := s.remove(key)
+		if err != nil {
 			return n, err
 		}
-		n++
+		if removed {
+			n++
+		}
 	}
 	return n, nil
 }
@@ -248,18 +357,24 @@ type Provider struct {
 
 // Retrieve implements aws.CredentialsProvider.
 func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	if e, ok := p.Store.Get(p.Key); ok && p.Store.fresh(e, p.MinTTL) {
+	// The directory is checked before anything in it is believed.
+	e, err := p.Store.lookup(p.Key)
+	if err != nil {
+		return aws.Credentials{}, err
+	}
+	if e != nil && p.Store.fresh(e, p.MinTTL) {
 		return e.Credentials.AWS(), nil
 	}
-	if err := fsutil.MkdirPrivate(p.Store.dir); err != nil {
-		return aws.Credentials{}, fmt.Errorf("cache directory %s: %w (use --no-cache to run without it)", p.Store.dir, err)
+	d, err := p.Store.dirHandle(true)
+	if err != nil {
+		return aws.Credentials{}, err
 	}
 	var onWait func()
 	waitDone := func() {}
 	if p.Store.onWait != nil {
 		onWait = func() { waitDone = p.Store.onWait(p.Meta) }
 	}
-	lock, err := fsutil.Acquire(ctx, filepath.Join(p.Store.dir, p.Key+".lock"), p.Store.lockTimeout, onWait)
+	lock, err := d.Lock(ctx, p.Key+".lock", p.Store.lockTimeout, onWait)
 	waitDone()
 	if err != nil {
 		if errors.Is(err, fsutil.ErrLockTimeout) {
@@ -268,7 +383,7 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		return aws.Credentials{}, err
 	}
 	defer lock.Release()
-	if e, ok := p.Store.Get(p.Key); ok && p.Store.fresh(e, p.MinTTL) {
+	if e, err := p.Store.lookup(p.Key); err == nil && e != nil && p.Store.fresh(e, p.MinTTL) {
 		return e.Credentials.AWS(), nil
 	}
 	creds, err := p.Next.Retrieve(ctx)

@@ -35,7 +35,7 @@ func (c *counting) Retrieve(context.Context) (aws.Credentials, error) {
 func TestProviderReusesFreshEntries(t *testing.T) {
 	store := Open(t.TempDir())
 	next := &counting{ttl: time.Hour}
-	p := &Provider{Store: store, Key: "k1", Meta: Meta{Kind: KindAssumeRole, RoleARN: "arn:r"}, MinTTL: 5 * time.Minute, Next: next}
+	p := &Provider{Store: store, Key: Key("k1"), Meta: Meta{Kind: KindAssumeRole, RoleARN: "arn:r"}, MinTTL: 5 * time.Minute, Next: next}
 	a, err := p.Retrieve(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -48,13 +48,13 @@ func TestProviderReusesFreshEntries(t *testing.T) {
 		t.Fatalf("calls %d, %v vs %v", next.calls.Load(), a, b)
 	}
 	// Another Store on the same directory (another process) sees it too.
-	c, _ := (&Provider{Store: Open(store.Dir()), Key: "k1", MinTTL: 5 * time.Minute, Next: next}).Retrieve(context.Background())
+	c, _ := (&Provider{Store: Open(store.Dir()), Key: Key("k1"), MinTTL: 5 * time.Minute, Next: next}).Retrieve(context.Background())
 	if c.AccessKeyID != a.AccessKeyID || next.calls.Load() != 1 {
 		t.Errorf("second store: %v, calls %d", c, next.calls.Load())
 	}
 	// Files are private.
 	dirInfo, _ := os.Stat(store.Dir())
-	fileInfo, _ := os.Stat(filepath.Join(store.Dir(), "k1.json"))
+	fileInfo, _ := os.Stat(filepath.Join(store.Dir(), Key("k1")+".json"))
 	if dirInfo.Mode().Perm() != 0o700 || fileInfo.Mode().Perm() != 0o600 {
 		t.Errorf("modes: dir %v, file %v", dirInfo.Mode().Perm(), fileInfo.Mode().Perm())
 	}
@@ -63,7 +63,7 @@ func TestProviderReusesFreshEntries(t *testing.T) {
 func TestProviderMinTTL(t *testing.T) {
 	store := Open(t.TempDir())
 	next := &counting{ttl: 4 * time.Minute}
-	p := &Provider{Store: store, Key: "k", MinTTL: 5 * time.Minute, Next: next}
+	p := &Provider{Store: store, Key: Key("k"), MinTTL: 5 * time.Minute, Next: next}
 	for i := 0; i < 2; i++ {
 		if _, err := p.Retrieve(context.Background()); err != nil {
 			t.Fatal(err)
@@ -78,7 +78,7 @@ func TestProviderMinTTL(t *testing.T) {
 	}
 	// A clock past the expiry makes the entry stale.
 	late := Open(store.Dir(), WithClock(func() time.Time { return time.Now().Add(time.Hour) }))
-	if _, err := (&Provider{Store: late, Key: "k", MinTTL: time.Minute, Next: next}).Retrieve(context.Background()); err != nil || next.calls.Load() != 3 {
+	if _, err := (&Provider{Store: late, Key: Key("k"), MinTTL: time.Minute, Next: next}).Retrieve(context.Background()); err != nil || next.calls.Load() != 3 {
 		t.Errorf("expired entry reused: calls %d, %v", next.calls.Load(), err)
 	}
 }
@@ -86,11 +86,11 @@ func TestProviderMinTTL(t *testing.T) {
 func TestProviderStoresNothingOnFailure(t *testing.T) {
 	store := Open(t.TempDir())
 	boom := errors.New("Throttling: Rate exceeded")
-	p := &Provider{Store: store, Key: "k", MinTTL: time.Minute, Next: &counting{ttl: time.Hour, err: boom}}
+	p := &Provider{Store: store, Key: Key("k"), MinTTL: time.Minute, Next: &counting{ttl: time.Hour, err: boom}}
 	if _, err := p.Retrieve(context.Background()); !errors.Is(err, boom) {
 		t.Fatalf("err = %v", err)
 	}
-	if _, ok := store.Get("k"); ok {
+	if _, ok := store.Get(Key("k")); ok {
 		t.Error("a failed call left an entry")
 	}
 }
@@ -101,10 +101,10 @@ func TestTornOrForeignEntryIsAMiss(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, content := range map[string]string{"torn": `{"version":1,"credentials":{"AccessKeyId":"A`, "foreign": `{"version":9}`, "empty": ``} {
-		if err := os.WriteFile(filepath.Join(store.Dir(), name+".json"), []byte(content), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(store.Dir(), Key(name)+".json"), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := store.Get(name); ok {
+		if _, ok := store.Get(Key(name)); ok {
 			t.Errorf("%s entry was read as valid", name)
 		}
 	}
@@ -123,7 +123,7 @@ func TestSingleFlightInProcess(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			// Each goroutine has its own Store, like separate processes.
-			c, err := (&Provider{Store: Open(dir), Key: "k", MinTTL: time.Minute, Next: next}).Retrieve(context.Background())
+			c, err := (&Provider{Store: Open(dir), Key: Key("k"), MinTTL: time.Minute, Next: next}).Retrieve(context.Background())
 			if err != nil {
 				t.Error(err)
 			}
@@ -144,13 +144,13 @@ func TestSingleFlightInProcess(t *testing.T) {
 func TestLockTimeoutIsClear(t *testing.T) {
 	dir := t.TempDir()
 	slow := &counting{ttl: time.Hour, delay: 2 * time.Second}
-	go func() { _, _ = (&Provider{Store: Open(dir), Key: "k", Next: slow}).Retrieve(context.Background()) }()
+	go func() { _, _ = (&Provider{Store: Open(dir), Key: Key("k"), Next: slow}).Retrieve(context.Background()) }()
 	for slow.calls.Load() == 0 {
 		time.Sleep(5 * time.Millisecond)
 	}
 	waited := false
 	store := Open(dir, WithLockTimeout(100*time.Millisecond), WithWaitNotice(func(Meta) func() { waited = true; return func() {} }))
-	_, err := (&Provider{Store: store, Key: "k", Meta: Meta{RoleARN: "arn:aws:iam::1:role/r"}, Next: slow}).Retrieve(context.Background())
+	_, err := (&Provider{Store: store, Key: Key("k"), Meta: Meta{RoleARN: "arn:aws:iam::1:role/r"}, Next: slow}).Retrieve(context.Background())
 	if err == nil || !waited || !contains(err.Error(), "timed out", "arn:aws:iam::1:role/r", "--no-cache") {
 		t.Errorf("err = %v, waited %v", err, waited)
 	}
@@ -242,7 +242,7 @@ func TestClearKeepsSingleFlight(t *testing.T) {
 		do   func(*Store) error
 	}{
 		{"Clear", func(s *Store) error { _, err := s.Clear(); return err }},
-		{"Delete", func(s *Store) error { return s.Delete("k") }},
+		{"Delete", func(s *Store) error { return s.Delete(Key("k")) }},
 	} {
 		t.Run(clear.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -251,7 +251,7 @@ func TestClearKeepsSingleFlight(t *testing.T) {
 			t.Cleanup(release)
 			done := make(chan aws.Credentials, 1)
 			go func() {
-				c, err := (&Provider{Store: Open(dir), Key: "k", MinTTL: time.Minute, Next: first}).Retrieve(context.Background())
+				c, err := (&Provider{Store: Open(dir), Key: Key("k"), MinTTL: time.Minute, Next: first}).Retrieve(context.Background())
 				if err != nil {
 					t.Error(err)
 				}
@@ -268,7 +268,7 @@ func TestClearKeepsSingleFlight(t *testing.T) {
 			store := Open(dir, WithWaitNotice(func(Meta) func() { once.Do(func() { close(waiting) }); return func() {} }))
 			got := make(chan aws.Credentials, 1)
 			go func() {
-				c, err := (&Provider{Store: store, Key: "k", MinTTL: time.Minute, Next: second}).Retrieve(context.Background())
+				c, err := (&Provider{Store: store, Key: Key("k"), MinTTL: time.Minute, Next: second}).Retrieve(context.Background())
 				if err != nil {
 					t.Error(err)
 				}

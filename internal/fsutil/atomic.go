@@ -1,47 +1,62 @@
-// Package fsutil holds the two file primitives every rolehop writer uses:
-// atomic replacement (a reader sees the old or the new file, never a torn
-// one, even if the writer is killed) and cross-process locks that the
-// operating system releases when the holder dies.
+// Package fsutil holds the file primitives every rolehop writer uses: the
+// trust rule for paths that hold secrets (trust.go), atomic replacement (a
+// reader sees the old or the new file, never a torn one, even if the writer
+// is killed) and cross-process locks that the operating system releases
+// when the holder dies.
 package fsutil
 
 import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
-	"path/filepath"
+	"strconv"
 )
 
-// WriteFileAtomic replaces path with data: it writes a temp file in the same
-// directory, syncs it, gives it perm (or the mode of the file it replaces
-// when keepMode is true and the file exists), and renames it over path. A
-// symlink at path is followed, so the link itself is kept (a dangling link's
-// target is created). Stale temp files of killed writers are then removed
-// (see CleanTemps).
-func WriteFileAtomic(path string, data []byte, perm fs.FileMode, keepMode bool) error {
-	path, err := followLinks(path)
-	if err != nil {
+// WriteFile replaces the entry name with data: it writes a temp file in
+// the directory, syncs it, gives it exactly perm (0600 at most when the
+// directory is Private), and renames it over name. An entry that is not a
+// regular file of the user's is refused, not replaced. Stale temp files of
+// killed writers are then removed (see CleanTemps).
+func (d *Dir) WriteFile(name string, data []byte, perm fs.FileMode) error {
+	if err := validName(name); err != nil {
 		return err
 	}
-	if keepMode {
-		if st, err := os.Stat(path); err == nil {
-			perm = st.Mode().Perm()
+	// What it replaces must be the user's own file too.
+	if f, _, err := d.open(name, os.O_RDONLY, 0); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if d.opts.Private {
+		perm &^= 0o077
+	}
+	var tmp *os.File
+	var tmpName string
+	for range 100 {
+		tmpName = "." + name + ".tmp-" + strconv.FormatUint(uint64(rand.Uint32()), 10)
+		f, err := d.root.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+		if errors.Is(err, fs.ErrExist) {
+			continue
 		}
+		if err != nil {
+			return err
+		}
+		tmp = f
+		break
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
+	if tmp == nil {
+		return fmt.Errorf("%s: cannot create a temp file", d.Join(name))
 	}
-	name := tmp.Name()
 	ok := false
 	defer func() {
 		if !ok {
 			tmp.Close()
-			os.Remove(name)
+			d.root.Remove(tmpName)
 		}
 	}()
-	if err := tmp.Chmod(perm); err != nil {
+	if err := tmp.Chmod(perm); err != nil { // exactly perm, whatever the umask
 		return err
 	}
 	if _, err := tmp.Write(data); err != nil {
@@ -53,64 +68,29 @@ func WriteFileAtomic(path string, data []byte, perm fs.FileMode, keepMode bool) 
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := replace(name, path); err != nil {
-		return fmt.Errorf("replace %s: %w", path, err)
+	if err := d.replace(tmpName, name); err != nil {
+		return fmt.Errorf("replace %s: %w", d.Join(name), err)
 	}
 	ok = true
-	CleanTemps(path) // best effort: temp files of writers that were killed
+	d.CleanTemps(name) // best effort: temp files of writers that were killed
 	return nil
 }
 
-// followLinks returns the file that path names once symlinks are followed,
-// including a dangling link (whose target does not exist yet: it is
-// created, and the link kept).
-func followLinks(path string) (string, error) {
-	target, err := filepath.EvalSymlinks(path)
-	if err == nil {
-		return target, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return "", err
-	}
-	for range 255 {
-		st, err := os.Lstat(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			return path, nil
-		}
-		if err != nil {
-			return "", err
-		}
-		if st.Mode()&fs.ModeSymlink == 0 {
-			return path, nil
-		}
-		link, err := os.Readlink(path)
-		if err != nil {
-			return "", err
-		}
-		if !filepath.IsAbs(link) {
-			dir, err := filepath.EvalSymlinks(filepath.Dir(path))
-			if err != nil {
-				return "", err
-			}
-			link = filepath.Join(dir, link)
-		}
-		path = link
-	}
-	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
-}
-
-// MkdirPrivate creates dir (and parents) with mode 0700 and tightens an
-// existing dir to 0700 when it is more open.
-func MkdirPrivate(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	st, err := os.Stat(dir)
+// WriteFileAtomic replaces the file at path with data through WriteFile,
+// in the directory that holds it opened under the trust rule (OpenParent:
+// a link of the user's at path is followed and kept; a dangling one's
+// target is created). The file gets perm, or the mode of the file it
+// replaces when keepMode is true and the file exists.
+func WriteFileAtomic(path string, data []byte, perm fs.FileMode, keepMode bool) error {
+	d, name, err := OpenParent(path, DirOptions{})
 	if err != nil {
 		return err
 	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return os.Chmod(dir, 0o700)
+	defer d.Close()
+	if keepMode {
+		if fi, err := d.Lstat(name); err == nil && fi.Mode().IsRegular() {
+			perm = fi.Mode().Perm()
+		}
 	}
-	return nil
+	return d.WriteFile(name, data, perm)
 }

@@ -2,6 +2,8 @@ package fsutil
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -198,17 +200,18 @@ func TestWriteFileAtomicErrors(t *testing.T) {
 	}
 }
 
-func TestMkdirPrivate(t *testing.T) {
+func TestOpenDirCreatePrivate(t *testing.T) {
 	skipOnWindows(t, "Unix permission bits")
 	tests := []struct {
 		name     string
 		existing fs.FileMode // 0: does not exist
+		notice   bool
 	}{
-		{"new", 0},
-		{"0755 is tightened", 0o755},
-		{"0711 is tightened", 0o711},
-		{"0750 is tightened", 0o750},
-		{"0700 stays", 0o700},
+		{"new", 0, false},
+		{"0755 is tightened", 0o755, true},
+		{"0711 is tightened", 0o711, true},
+		{"0750 is tightened", 0o750, true},
+		{"0700 stays", 0o700, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -222,21 +225,32 @@ func TestMkdirPrivate(t *testing.T) {
 			} else {
 				dir = filepath.Join(dir, "b", "c") // parents are created too
 			}
-			if err := MkdirPrivate(dir); err != nil {
+			var notices []string
+			d, err := OpenDir(dir, DirOptions{Create: true, Private: true, Notice: func(f string, a ...any) { notices = append(notices, fmt.Sprintf(f, a...)) }})
+			if err != nil {
 				t.Fatal(err)
 			}
+			d.Close()
 			for d := dir; d != parent; d = filepath.Dir(d) {
 				if got := perm(t, d); got != 0o700 {
 					t.Errorf("%s: mode %o, want 0700", d, got)
 				}
+			}
+			if tc.notice != (len(notices) == 1) || len(notices) > 1 {
+				t.Errorf("notices %q, want one: %v", notices, tc.notice)
 			}
 		})
 	}
 	t.Run("a file is an error", func(t *testing.T) {
 		f := filepath.Join(t.TempDir(), "f")
 		writeFile(t, f, "", 0o644)
-		if err := MkdirPrivate(f); err == nil {
-			t.Error("MkdirPrivate on a file succeeded")
+		if _, err := OpenDir(f, DirOptions{Create: true, Private: true}); err == nil {
+			t.Error("OpenDir on a file succeeded")
+		}
+	})
+	t.Run("missing without Create is ErrNotExist", func(t *testing.T) {
+		if _, err := OpenDir(filepath.Join(t.TempDir(), "none"), DirOptions{}); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("err = %v, want fs.ErrNotExist", err)
 		}
 	})
 }

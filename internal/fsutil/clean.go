@@ -8,26 +8,22 @@ import (
 	"time"
 )
 
-// staleTemp is the age after which a temp file of WriteFileAtomic is
-// garbage: a live writer renames it within milliseconds.
+// staleTemp is the age after which a temp file of WriteFile is garbage: a
+// live writer renames it within milliseconds.
 const staleTemp = time.Minute
 
-// CleanTemps removes the temp files that WriteFileAtomic leaves next to path
-// when its process dies between creating one and renaming it over path
-// (".NAME.tmp-<digits>", regular files only), once they are more than a
-// minute old. Such files accumulate, one per writer killed at the wrong
-// moment; WriteFileAtomic calls CleanTemps after each successful write. It
-// returns the first error, but removes what it can.
-func CleanTemps(path string) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	entries, err := os.ReadDir(dir)
+// CleanTemps removes the temp files that WriteFile leaves next to name
+// when its process dies between creating one and renaming it over name
+// (".NAME.tmp-<digits>", regular files of the user's only), once they are
+// more than a minute old. Such files accumulate, one per writer killed at
+// the wrong moment; WriteFile calls CleanTemps after each successful
+// write. It returns the first error, but removes what it can.
+func (d *Dir) CleanTemps(name string) error {
+	entries, err := d.Entries()
 	if err != nil {
 		return err
 	}
-	prefix := "." + base + ".tmp-"
+	prefix := "." + name + ".tmp-"
 	cutoff := time.Now().Add(-staleTemp)
 	var errs []error
 	for _, e := range entries {
@@ -39,7 +35,7 @@ func CleanTemps(path string) error {
 		if err != nil || !info.ModTime().Before(cutoff) {
 			continue
 		}
-		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := d.Remove(e.Name()); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
 	}
@@ -47,4 +43,15 @@ func CleanTemps(path string) error {
 		return errs[0]
 	}
 	return nil
+}
+
+// CleanTemps is Dir.CleanTemps for the file at path, in its directory
+// opened under the trust rule.
+func CleanTemps(path string) error {
+	d, err := OpenDir(filepath.Dir(path), DirOptions{})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.CleanTemps(filepath.Base(path))
 }

@@ -17,9 +17,21 @@ var ErrLockTimeout = errors.New("timed out waiting for the lock")
 // crashed holder never blocks others for longer than its own life.
 type Lock struct{ f *os.File }
 
-// Acquire takes the lock on path (created 0600 if missing), waiting until
-// ctx is done or timeout passes. onWait, if not nil, is called once when the
-// lock is busy (to tell the user why they wait).
+// Acquire takes the lock on the file at path (created 0600 if missing) in
+// its directory opened under the trust rule: Dir.Lock.
+func Acquire(ctx context.Context, path string, timeout time.Duration, onWait func()) (*Lock, error) {
+	d, name, err := OpenParent(path, DirOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.Lock(ctx, name, timeout, onWait)
+}
+
+// Lock takes the lock on the entry name (a regular file of the user's,
+// created 0600 if missing), waiting until ctx is done or timeout passes.
+// onWait, if not nil, is called once when the lock is busy (to tell the
+// user why they wait).
 //
 // A busy lock is waited for in the kernel (flock, LockFileEx), which wakes
 // the waiters as soon as it is released. Polling with a growing delay, as
@@ -29,8 +41,9 @@ type Lock struct{ f *os.File }
 //
 // When the wait ends by timeout or ctx, the waiting goroutine stays blocked
 // in the kernel until the lock is released, then drops it at once.
-func Acquire(ctx context.Context, path string, timeout time.Duration, onWait func()) (*Lock, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+func (d *Dir) Lock(ctx context.Context, name string, timeout time.Duration, onWait func()) (*Lock, error) {
+	path := d.Join(name)
+	f, _, err := d.open(name, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,4 @@
 
 package fsutil
 
-import "os"
-
-func replace(from, to string) error { return os.Rename(from, to) }
+func (d *Dir) replace(from, to string) error { return d.root.Rename(from, to) }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -123,11 +122,18 @@ func storeLogin(s *plan.SSO, o Options, reg *ssooidc.RegisterClientOutput, out *
 	if old, err := ReadToken(path); err == nil {
 		t.raw = old.raw
 	}
-	return t, t.Write(path)
+	return t, t.write(path, o.Notice)
 }
 
-func removeIfExists(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+// removeToken deletes the token file at path if it is there (and passes
+// the trust rule).
+func removeToken(path string) error {
+	d, name, err := tokenDir(path, false, nil)
+	if err == nil {
+		defer d.Close()
+		err = d.Remove(name)
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil

@@ -87,7 +87,7 @@ func Logout(ctx context.Context, s *plan.SSO, o Options) (removed bool, err erro
 	if rerr == nil && t.ExpiresAt.After(o.now()) {
 		_, _ = (&RoleProvider{SSO: s, Opts: o}).client().Logout(ctx, &sso.LogoutInput{AccessToken: aws.String(t.AccessToken)})
 	}
-	if err := removeIfExists(path); err != nil {
+	if err := removeToken(path); err != nil {
 		return false, err
 	}
 	return rerr == nil, nil

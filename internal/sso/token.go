@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -56,11 +55,32 @@ type Token struct {
 	raw                   map[string]json.RawMessage
 }
 
-// ReadToken reads a token file; a missing file is fs.ErrNotExist. A file
-// without a non-empty accessToken string and a valid expiresAt is an error.
-// Times are read to the second (the AWS CLI writes whole seconds).
+// tokenDir opens the directory of the token file at path under fsutil's
+// trust rule, and returns it with the file's name. For a write, a missing
+// directory is created and the directory and the file are kept private
+// (0700 / 0600; notice is told when they were more open).
+func tokenDir(path string, write bool, notice func(string, ...any)) (*fsutil.Dir, string, error) {
+	d, err := fsutil.OpenDir(filepath.Dir(path), fsutil.DirOptions{Create: write, Private: write, Notice: notice})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, "", err
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("IAM Identity Center token cache: %w", err)
+	}
+	return d, filepath.Base(path), nil
+}
+
+// ReadToken reads a token file, in a directory that passes fsutil's trust
+// rule; a missing file is fs.ErrNotExist. A file without a non-empty
+// accessToken string and a valid expiresAt is an error. Times are read to
+// the second (the AWS CLI writes whole seconds).
 func ReadToken(path string) (*Token, error) {
-	b, err := os.ReadFile(path)
+	d, name, err := tokenDir(path, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	b, err := d.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}
@@ -115,9 +135,13 @@ func parseTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("bad time %q", s)
 }
 
-// Write stores t at path (0600, atomically), keeping unknown fields and
-// known fields that are not strings. An empty string field is removed.
-func (t *Token) Write(path string) error {
+// Write stores t at path (0600 in a private directory, atomically),
+// keeping unknown fields and known fields that are not strings. An empty
+// string field is removed.
+func (t *Token) Write(path string) error { return t.write(path, nil) }
+
+// write is Write, telling notice when it tightened the directory or file.
+func (t *Token) write(path string, notice func(string, ...any)) error {
 	raw := map[string]json.RawMessage{}
 	for k, v := range t.raw {
 		raw[k] = v
@@ -144,10 +168,12 @@ func (t *Token) Write(path string) error {
 	if err != nil {
 		return err
 	}
-	if err := fsutil.MkdirPrivate(filepath.Dir(path)); err != nil {
+	d, name, err := tokenDir(path, true, notice)
+	if err != nil {
 		return err
 	}
-	return fsutil.WriteFileAtomic(path, b, 0o600, false)
+	defer d.Close()
+	return d.WriteFile(name, b, 0o600)
 }
 
 // marshalToken encodes the fields (sorted by key) without HTML escaping.
@@ -173,6 +199,9 @@ type Options struct {
 	Now        func() time.Time
 	// LoginHint is the command to suggest when a login is needed.
 	LoginHint string
+	// Notice is told when the token cache was tightened (it had become
+	// readable by others); nil: nobody.
+	Notice func(format string, args ...any)
 }
 
 func (o Options) now() time.Time {
@@ -200,10 +229,12 @@ func AccessToken(ctx context.Context, s *plan.SSO, o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := fsutil.MkdirPrivate(filepath.Dir(path)); err != nil {
+	d, name, err := tokenDir(path, true, o.Notice)
+	if err != nil {
 		return "", err
 	}
-	lock, err := fsutil.Acquire(ctx, path+".lock", time.Minute, nil)
+	defer d.Close()
+	lock, err := d.Lock(ctx, name+".lock", time.Minute, nil)
 	if err != nil {
 		return "", err
 	}
@@ -217,7 +248,7 @@ func AccessToken(ctx context.Context, s *plan.SSO, o Options) (string, error) {
 	}
 	if t.canRefresh(now) {
 		if err := refresh(ctx, s, t, o); err == nil {
-			return t.AccessToken, t.Write(path)
+			return t.AccessToken, t.write(path, o.Notice)
 		} else if !t.ExpiresAt.After(now) {
 			if f := awserr.Classify(err, 0); f.Retryable() || f.Kind == awserr.NotAWS {
 				// The service failed, not the refresh token: a login now
