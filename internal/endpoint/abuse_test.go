@@ -437,7 +437,7 @@ func TestAbuse(t *testing.T) {
 				}
 			}()
 			got, closed := abusetest.ReadUntilClosed(c, 5*time.Second)
-			a.answered(abusetest.StatusOf(got), 405, closed, "status %d, closed %v", abusetest.StatusOf(got), closed)
+			a.answered(abusetest.StatusOf(got), 401, closed, "status %d, closed %v", abusetest.StatusOf(got), closed)
 		})
 		// Wrong tokens in a loop on one keep-alive connection each.
 		run("bad tokens", 2, func(a *abuseCounts) {

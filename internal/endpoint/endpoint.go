@@ -8,6 +8,7 @@ package endpoint
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
 	"encoding/hex"
@@ -73,6 +74,7 @@ func NewToken() (string, error) {
 type Server struct {
 	opts    Options
 	routes  map[string]*route
+	tokens  [][sha256.Size]byte      // every route's token, hashed (see authorized)
 	hosts   atomic.Pointer[[]string] // accepted Host headers, set by Serve
 	anyHost atomic.Bool              // TLS: the certificate defends instead
 	wg      sync.WaitGroup
@@ -113,6 +115,7 @@ type answer struct {
 
 type route struct {
 	Route
+	token   [sha256.Size]byte // Token, hashed
 	current atomic.Pointer[answer]
 	mu      sync.Mutex // one fetch at a time
 	lastErr atomic.Pointer[string]
@@ -140,7 +143,9 @@ func New(routes []Route, opts Options) (*Server, error) {
 		if _, dup := s.routes[r.Path]; dup {
 			return nil, fmt.Errorf("two routes on path %s", r.Path)
 		}
-		s.routes[r.Path] = &route{Route: r}
+		rt := &route{Route: r, token: sha256.Sum256([]byte(r.Token))}
+		s.routes[r.Path] = rt
+		s.tokens = append(s.tokens, rt.token)
 	}
 	empty := []string{}
 	s.hosts.Store(&empty)
@@ -277,8 +282,9 @@ func (s *Server) refreshLoop(ctx context.Context, r *route) {
 }
 
 // ServeHTTP answers GET PATH with the route's credentials. Order of checks:
-// Host (DNS rebinding), path, method, token — and nothing about a route is
-// revealed before its token matches.
+// token, Host (DNS rebinding), path, the route's own token, method, body.
+// Every request without the token of some route gets the same 401, whatever
+// its path, method or Host: only a token holder learns which paths exist.
 func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	s.answer(w, req)
 	// The answer is complete (every one has a Content-Length): send it,
@@ -308,6 +314,12 @@ func (s *Server) answer(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Connection", "close")
 		_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 	}
+	var buf [128]byte // a token's bytes on the stack (NewToken's are 64)
+	token := sha256.Sum256(append(buf[:0], req.Header.Get("Authorization")...))
+	if !s.authorized(&token) {
+		s.unauthorized(w)
+		return
+	}
 	if !s.hostAllowed(req.Host) {
 		s.fail(w, http.StatusForbidden, "InvalidHost", "Host header not allowed")
 		return
@@ -319,13 +331,13 @@ func (s *Server) answer(w http.ResponseWriter, req *http.Request) {
 		s.fail(w, http.StatusNotFound, "NotFound", "no credentials at this path")
 		return
 	}
+	if subtle.ConstantTimeCompare(token[:], r.token[:]) != 1 {
+		s.unauthorized(w) // another route's token
+		return
+	}
 	if req.Method != http.MethodGet {
 		w.Header().Set("Allow", "GET")
 		s.fail(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "use GET")
-		return
-	}
-	if subtle.ConstantTimeCompare([]byte(req.Header.Get("Authorization")), []byte(r.Token)) != 1 {
-		s.fail(w, http.StatusUnauthorized, "Unauthorized", "missing or wrong Authorization token")
 		return
 	}
 	if req.ContentLength != 0 { // -1: chunked
@@ -347,6 +359,24 @@ func (s *Server) answer(w http.ResponseWriter, req *http.Request) {
 }
 
 var jsonType = []string{"application/json"}
+
+// authorized reports whether token (a hashed Authorization header) is the
+// token of any route. Hashes make every comparison take the same time
+// whatever the header's length, and every route is compared, so neither the
+// answer nor its timing tells a wrong token from a nearly right one.
+func (s *Server) authorized(token *[sha256.Size]byte) bool {
+	ok := 0
+	for i := range s.tokens {
+		ok |= subtle.ConstantTimeCompare(token[:], s.tokens[i][:])
+	}
+	return ok == 1
+}
+
+// unauthorized writes the one answer to every request without a valid
+// token.
+func (s *Server) unauthorized(w http.ResponseWriter) {
+	s.fail(w, http.StatusUnauthorized, "Unauthorized", "missing or wrong Authorization token")
+}
 
 // fail writes the error body the Go SDK parses ({"code","message"}).
 func (s *Server) fail(w http.ResponseWriter, status int, code, msg string) {
@@ -416,7 +446,10 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, tlsConfig *tls.Confi
 		WriteTimeout:      orDefault(s.timeouts.write, defaultWriteTimeout),
 		IdleTimeout:       orDefault(s.timeouts.idle, defaultIdleTimeout),
 		MaxHeaderBytes:    8 << 10,
-		ConnState:         conns.track,
+		// "OPTIONS *" reaches the handler, which asks for the token first,
+		// instead of net/http's own 200.
+		DisableGeneralOptionsHandler: true,
+		ConnState:                    conns.track,
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return context.WithValue(ctx, connKey{}, c)
 		},

@@ -222,7 +222,7 @@ func TestSecurity(t *testing.T) {
 
 		// Paths: only the exact path, as sent on the wire.
 		{name: "unknown route", target: "/v1/credentials/nope", header: "Authorization: " + prodTok + "\r\n", want: 404},
-		{name: "unknown route, no token", target: "/v1/credentials/nope", want: 404},
+		{name: "unknown route, no token", target: "/v1/credentials/nope", want: 401},
 		{name: "root", target: "/", header: "Authorization: " + prodTok + "\r\n", want: 404},
 		{name: "prefix of the path", target: "/v1/credentials", header: "Authorization: " + prodTok + "\r\n", want: 404},
 		{name: "trailing slash", target: path + "/", header: "Authorization: " + prodTok + "\r\n", want: 404},
@@ -236,7 +236,7 @@ func TestSecurity(t *testing.T) {
 		{name: "encoded slashes", target: "/v1%2Fcredentials%2Fprod", header: "Authorization: " + prodTok + "\r\n", want: 404},
 		{name: "encoded slashes, lower case", target: "/v1%2fcredentials%2fprod", header: "Authorization: " + prodTok + "\r\n", want: 404},
 		{name: "encoded letter", target: "/v1/credentials/%70rod", header: "Authorization: " + prodTok + "\r\n", want: 404},
-		{name: "encoded slash, no token", target: "/v1%2Fcredentials%2Fprod", want: 404},
+		{name: "encoded slash, no token", target: "/v1%2Fcredentials%2Fprod", want: 401},
 		{name: "encoded NUL", target: path + "%00", header: "Authorization: " + prodTok + "\r\n", want: 404},
 		{name: "fragment", target: path + "#x", header: "Authorization: " + prodTok + "\r\n", want: 404},
 		// A query is not part of the path: the route's token still decides.
@@ -245,7 +245,8 @@ func TestSecurity(t *testing.T) {
 		{name: "query, other route's token", target: path + "?Authorization=" + prodTok, header: "Authorization: " + devTok + "\r\n", want: 401},
 		{name: "absolute form, right authority", target: "http://" + s.addr + path, header: "Authorization: " + prodTok + "\r\n", want: 200, want2: prod},
 		{name: "absolute form, foreign authority", target: "http://evil.example:" + port + path, header: "Authorization: " + prodTok + "\r\n", want: 403},
-		{name: "asterisk form", method: "OPTIONS", target: "*", header: "Authorization: " + prodTok + "\r\n", want: 200, netHTTP: true},
+		{name: "asterisk form", method: "OPTIONS", target: "*", header: "Authorization: " + prodTok + "\r\n", want: 404},
+		{name: "asterisk form, no token", method: "OPTIONS", target: "*", want: 401},
 
 		// Methods: GET only; nothing else answers with credentials.
 		{name: "POST", method: "POST", header: "Authorization: " + prodTok + "\r\nContent-Length: 0\r\n", want: 405},
@@ -255,7 +256,8 @@ func TestSecurity(t *testing.T) {
 		{name: "OPTIONS", method: "OPTIONS", header: "Authorization: " + prodTok + "\r\n", want: 405},
 		{name: "PATCH", method: "PATCH", header: "Authorization: " + prodTok + "\r\n", want: 405},
 		{name: "lower-case get", method: "get", header: "Authorization: " + prodTok + "\r\n", want: 405},
-		{name: "POST without token", method: "POST", header: "Content-Length: 0\r\n", want: 405},
+		{name: "POST without token", method: "POST", header: "Content-Length: 0\r\n", want: 401},
+		{name: "DELETE with the other route's token", method: "DELETE", header: "Authorization: " + devTok + "\r\n", want: 401},
 
 		// Host (DNS rebinding): the listener address or localhost:PORT.
 		{name: "Host localhost:PORT", host: "localhost:" + port, header: "Authorization: " + prodTok + "\r\n", want: 200, want2: prod},
@@ -271,7 +273,8 @@ func TestSecurity(t *testing.T) {
 		{name: "Host empty", host: "<empty>", header: "Authorization: " + prodTok + "\r\n", want: 403},
 		{name: "HTTP/1.0 without Host", proto: "HTTP/1.0", host: "-", header: "Authorization: " + prodTok + "\r\n", want: 403},
 		{name: "HTTP/1.1 without Host", host: "-", header: "Authorization: " + prodTok + "\r\n", want: 400, netHTTP: true},
-		{name: "foreign Host and no token", host: "evil.example:" + port, want: 403},
+		{name: "foreign Host and no token", host: "evil.example:" + port, want: 401},
+		{name: "foreign Host and the other route's token", host: "evil.example:" + port, header: "Authorization: " + devTok + "\r\n", want: 403},
 		{name: "two Host headers", header: "Host: evil.example:" + port + "\r\nAuthorization: " + prodTok + "\r\n", want: 400, netHTTP: true},
 
 		// Size.
@@ -346,6 +349,90 @@ func TestSecurity(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUnauthorizedIsOneAnswer (audit finding 7): without a valid token
+// every request gets the same 401, byte for byte but the Date, whatever
+// its path, method or Host, so a local user cannot list the served
+// profiles; only a holder of a token learns whether a path exists.
+func TestUnauthorizedIsOneAnswer(t *testing.T) {
+	t.Parallel()
+	prodTok, devTok := mustToken(t), mustToken(t)
+	srv, err := endpoint.New([]endpoint.Route{
+		{Name: "prod", Path: "/v1/credentials/prod", Token: prodTok, Fetch: staticFetch(fakeCreds{"AKIDPROD", "prodSecret", "prodSession", ""}, time.Hour)},
+		{Name: "dev", Path: "/v1/credentials/dev", Token: devTok, Fetch: staticFetch(fakeCreds{"AKIDDEV", "devSecret", "devSession", ""}, time.Hour)},
+	}, endpoint.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := serve(t, srv, nil, nil)
+	const prod, dev = "/v1/credentials/prod", "/v1/credentials/dev"
+	get := func(method, target, host, auth string) string {
+		req := method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n"
+		if method == "POST" || method == "PUT" {
+			req += "Content-Length: 0\r\n"
+		}
+		if auth != "-" {
+			req += "Authorization: " + auth + "\r\n"
+		}
+		return req + "\r\n"
+	}
+	// Date is the only line allowed to differ.
+	withoutDate := func(raw []byte) string {
+		var keep []string
+		for _, line := range strings.Split(string(raw), "\r\n") {
+			if !strings.HasPrefix(line, "Date: ") {
+				keep = append(keep, line)
+			}
+		}
+		return strings.Join(keep, "\r\n")
+	}
+	tests := []struct {
+		name, req string
+		want      int // 401: the one answer
+	}{
+		{"known profile path, no token", get("GET", prod, s.addr, "-"), 401},
+		{"unknown path, no token", get("GET", "/v1/credentials/nope", s.addr, "-"), 401},
+		{"root, no token", get("GET", "/", s.addr, "-"), 401},
+		{"other profile's path, no token", get("GET", dev, s.addr, "-"), 401},
+		{"other profile's path, this profile's token", get("GET", dev, s.addr, prodTok), 401},
+		{"wrong method on a profile path", get("DELETE", prod, s.addr, "-"), 401},
+		{"POST on an unknown path", get("POST", "/v1/credentials/nope", s.addr, "-"), 401},
+		{"OPTIONS *", get("OPTIONS", "*", s.addr, "-"), 401},
+		{"wrong Host", get("GET", prod, "evil.example:80", "-"), 401},
+		{"wrong Host, unknown path", get("GET", "/v1/credentials/nope", "evil.example:80", "-"), 401},
+		{"wrong Host, wrong token", get("GET", prod, "evil.example:80", mustToken(t)), 401},
+		{"empty token", get("GET", prod, s.addr, ""), 401},
+		{"wrong token", get("GET", prod, s.addr, mustToken(t)), 401},
+		{"wrong token, unknown path", get("GET", "/v1/credentials/nope", s.addr, mustToken(t)), 401},
+		{"token one character short", get("GET", prod, s.addr, prodTok[:len(prodTok)-1]), 401},
+		{"token one character long", get("GET", prod, s.addr, prodTok+"0"), 401},
+		{"token of one character", get("GET", "/v1/credentials/nope", s.addr, "x"), 401},
+		{"token of 4 KiB", get("GET", "/v1/credentials/nope", s.addr, strings.Repeat(prodTok, 64)), 401},
+		// With a valid token, the path, Host and method are told apart.
+		{"valid token, unknown path", get("GET", "/v1/credentials/nope", s.addr, prodTok), 404},
+		{"valid token, OPTIONS *", get("OPTIONS", "*", s.addr, devTok), 404},
+		{"valid token, wrong Host", get("GET", prod, "evil.example:80", prodTok), 403},
+		{"valid token, wrong method", get("DELETE", prod, s.addr, prodTok), 405},
+		{"valid token", get("GET", prod, s.addr, prodTok), 200},
+	}
+	var first string // the first 401, without its Date
+	for _, tc := range tests {
+		raw, resp, body := rawResponse(t, s.addr, strings.Fields(tc.req)[0], tc.req)
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s: status %d, want %d: %s", tc.name, resp.StatusCode, tc.want, body)
+			continue
+		}
+		if tc.want != 401 {
+			continue
+		}
+		if got := withoutDate(raw); first == "" {
+			first = got
+			t.Logf("the one 401:\n%s", got)
+		} else if got != first {
+			t.Errorf("%s: a different 401:\n%s\nwant\n%s", tc.name, got, first)
+		}
 	}
 }
 

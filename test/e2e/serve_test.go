@@ -732,6 +732,7 @@ func TestServeMultipleProfiles(t *testing.T) {
 	if dev.Token == prod.Token {
 		t.Errorf("both profiles have the same token")
 	}
+	nope := ServeRoute{Profile: "nope", URL: strings.TrimSuffix(dev.URL, "/dev") + "/nope"}
 	for _, tc := range []struct {
 		route ServeRoute
 		token string
@@ -742,6 +743,10 @@ func TestServeMultipleProfiles(t *testing.T) {
 		{dev, prod.Token, http.StatusUnauthorized},
 		{prod, dev.Token, http.StatusUnauthorized},
 		{prod, "", http.StatusUnauthorized},
+		// Without a token an unknown profile looks like a served one
+		// (audit finding 7); a token holder is told it does not exist.
+		{nope, "", http.StatusUnauthorized},
+		{nope, dev.Token, http.StatusNotFound},
 	} {
 		status, body, err := getEndpoint(tc.route.URL, tc.token)
 		if err != nil {
