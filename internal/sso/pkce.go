@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
@@ -21,11 +23,16 @@ import (
 // defaultScope is what the AWS CLI registers for the auth-code flow.
 const defaultScope = "sso:account:access"
 
+// browserWait is how long LoginPKCE waits for the browser to come back.
+const browserWait = 10 * time.Minute
+
 // LoginPKCE runs the authorization-code flow with PKCE that `aws sso login`
 // uses by default since CLI 2.22 (AWS-SEMANTICS §9): register a client for
 // a loopback redirect, open <oidc>/authorize in the browser, receive the
 // code on http://127.0.0.1:PORT/oauth/callback, check the state, and trade
-// the code and verifier for a token. OpenBrowser is required.
+// the code and verifier for a token. OpenBrowser is required. The wait for
+// the browser ends with the first callback request that carries this
+// login's state (with a code or an error), after 10 minutes, or with ctx.
 func LoginPKCE(ctx context.Context, s *plan.SSO, o LoginOptions) (*Token, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -68,29 +75,40 @@ func LoginPKCE(ctx context.Context, s *plan.SSO, o LoginOptions) (*Token, error)
 
 	type result struct{ code, err string }
 	got := make(chan result, 1)
+	// Any local user can reach this port (it shows in /proc/net/tcp): only
+	// a request with this login's state is the authorization server's
+	// answer. Others are refused, without a word about the state, and the
+	// wait goes on, so a stray or hostile request cannot end the login.
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/oauth/callback" {
 			http.NotFound(w, r)
 			return
 		}
 		v := r.URL.Query()
-		res := result{code: v.Get("code")}
+		if subtle.ConstantTimeCompare([]byte(v.Get("state")), []byte(state)) != 1 {
+			http.Error(w, "rolehop: this is not the answer to the sign-in in progress (wrong or missing state); still waiting", http.StatusBadRequest)
+			return
+		}
+		var res result
 		switch {
-		case v.Get("state") != state:
-			res = result{err: "the answer's state does not match this login (a stale or forged redirect)"}
 		case v.Get("error") != "":
-			res = result{err: v.Get("error") + " " + v.Get("error_description")}
-		case res.code == "":
-			res = result{err: "the redirect carried no code"}
+			res.err = printable(v.Get("error") + " " + v.Get("error_description"))
+		case v.Get("code") != "":
+			res.code = v.Get("code")
+		default:
+			http.Error(w, "rolehop: the redirect carried neither a code nor an error; still waiting", http.StatusBadRequest)
+			return
+		}
+		select {
+		case got <- res:
+		default:
+			http.Error(w, "rolehop: the sign-in had its answer already", http.StatusConflict)
+			return
 		}
 		if res.err != "" {
 			http.Error(w, "rolehop: sign-in failed: "+res.err, http.StatusBadRequest)
 		} else {
 			fmt.Fprintln(w, "rolehop: signed in. You can close this window.")
-		}
-		select {
-		case got <- res:
-		default:
 		}
 	})}
 	go func() { _ = srv.Serve(l) }()
@@ -100,7 +118,7 @@ func LoginPKCE(ctx context.Context, s *plan.SSO, o LoginOptions) (*Token, error)
 	if err := o.OpenBrowser(authorize); err != nil {
 		fmt.Fprintf(o.Out, "rolehop: could not open a browser (%v): open the URL yourself\n", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, browserWait)
 	defer cancel()
 	var res result
 	stop := o.waiting(s)
@@ -122,6 +140,17 @@ func LoginPKCE(ctx context.Context, s *plan.SSO, o LoginOptions) (*Token, error)
 		return nil, fmt.Errorf("sign-in to %s failed: %s", describe(s), apiError(err))
 	}
 	return storeLogin(s, o.Options, reg, out)
+}
+
+// printable is s on one line without control characters: the redirect's
+// error text goes to the terminal.
+func printable(s string) string {
+	return strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && !unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)), " ")
 }
 
 // randomString is n URL-safe random characters.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -658,6 +659,44 @@ func TestSSOLogout(t *testing.T) {
 	}
 }
 
+// probeCallback sends what a hostile local process can send to the loopback
+// callback of the /authorize URL u: requests without the login's state, and
+// to other paths. Each must be refused (400, 404) without showing the state.
+func probeCallback(ctx context.Context, u string) error {
+	auth, err := url.Parse(u)
+	if err != nil {
+		return err
+	}
+	state := auth.Query().Get("state")
+	back, err := url.Parse(auth.Query().Get("redirect_uri"))
+	if err != nil || state == "" {
+		return fmt.Errorf("/authorize URL without redirect_uri or state: %s", u)
+	}
+	base := back.Scheme + "://" + back.Host
+	for _, p := range []struct {
+		path string
+		want int
+	}{
+		{"/oauth/callback?code=forged&state=forged", http.StatusBadRequest},
+		{"/oauth/callback?code=forged", http.StatusBadRequest},
+		{"/oauth/callback?error=access_denied", http.StatusBadRequest},
+		{"/oauth/callback", http.StatusBadRequest},
+		{"/?code=forged&state=" + url.QueryEscape(state), http.StatusNotFound},
+	} {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+p.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return fmt.Errorf("probe %s: %v", p.path, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != p.want || strings.Contains(string(body), state) {
+			return fmt.Errorf("probe %s: %s %q, want %d without the state", p.path, resp.Status, body, p.want)
+		}
+	}
+	return nil
+}
+
 // TestSSOLoginPKCE: the authorization-code flow with PKCE (what `aws sso
 // login` does by default for an sso-session since CLI 2.22): rolehop
 // registers for authorization_code with a loopback redirect URI, runs
@@ -681,6 +720,8 @@ func TestSSOLoginPKCE(t *testing.T) {
 	}
 
 	// The browser: wait for the URL, then load it, following redirects.
+	// Before it, another local process probes the callback port (audit
+	// finding 8): its requests are refused and the login goes on.
 	browsed := make(chan error, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
@@ -688,6 +729,10 @@ func TestSSOLoginPKCE(t *testing.T) {
 		for ctx.Err() == nil {
 			b, _ := os.ReadFile(urls)
 			if u := strings.TrimSpace(string(b)); u != "" {
+				if err := probeCallback(ctx, u); err != nil {
+					browsed <- err
+					return
+				}
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 				resp, err := http.DefaultClient.Do(req)
 				if err == nil {
