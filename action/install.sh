@@ -11,7 +11,8 @@
 #
 # Inputs, from the environment (the step's env: block):
 #   INPUT_VERSION       "latest" (default) or a release: 1.2.3 or v1.2.3
-#   INPUT_RELEASE_URL   base of the release downloads (default
+#                       (1.2.3-rc.1 and +build too; see version_re)
+#   INPUT_RELEASE_URL   base of the release downloads, https:// only (default
 #                       https://github.com/rolehop/rolehop/releases/download):
 #                       version X is read from <base>/vX/, "latest" from
 #                       <base without /download>/latest/download/
@@ -19,14 +20,34 @@
 #   RUNNER_OS, RUNNER_ARCH, RUNNER_TEMP, GITHUB_PATH, GITHUB_OUTPUT (runner)
 # Outputs (GITHUB_OUTPUT): path (the binary), version (when downloaded).
 #
-# Runs in bash on Linux, macOS and Git Bash on Windows; needs curl (or
-# wget), tar or unzip, and sha256sum or shasum. Every failure is one
-# ::error:: line.
+# Runs in bash on Linux, macOS and Git Bash on Windows; needs curl, tar or
+# unzip (or PowerShell's Expand-Archive), and sha256sum or shasum. Every
+# failure is one ::error:: line.
+#
+# Everything read from the network is untrusted until checked: the version
+# a "latest" release names (in checksums.txt) must match the same pattern
+# as the version input before it becomes part of a path or URL, and every
+# download is HTTPS only, redirects included. There is no switch to allow
+# plain http, for tests or otherwise: the tests serve their releases over
+# TLS and point curl's own CURL_CA_BUNDLE variable at their test
+# certificate — that chooses which certificates curl trusts (and only a
+# job's own environment can set it), it cannot turn HTTPS off.
 set -euo pipefail
 
 default_release_url=https://github.com/rolehop/rolehop/releases/download
 # checksums_name is goreleaser's checksum.name_template.
 checksums_name=checksums.txt
+
+# version_re is a release version as goreleaser puts it in archive names
+# (the tag without its v): MAJOR.MINOR.PATCH, then optionally -PRERELEASE
+# and +BUILD, each dot-separated identifiers of [0-9A-Za-z-] (semver 2.0's
+# characters). The version becomes a directory under RUNNER_TEMP/rolehop
+# and part of the download URLs, so it has no /, \, white space, control
+# or shell characters, and no empty identifier (so no "." or ".." part).
+version_re='^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$'
+# version_max is the longest version accepted (a path component's limit is
+# 255 bytes; a real version is a few dozen).
+version_max=128
 
 # escape and fail: one ::error:: line, encoded as the runner decodes it.
 FAIL_PREFIX="rolehop install: "
@@ -48,6 +69,23 @@ platform() {
 	'') fail "RUNNER_ARCH is not set: run inside GitHub Actions or set RUNNER_ARCH (X64 or ARM64)" ;;
 	*) fail "unsupported RUNNER_ARCH \"$RUNNER_ARCH\": releases exist for X64 and ARM64" ;;
 	esac
+}
+
+# is_version S succeeds if S is a release version (version_re, at most
+# version_max bytes). The one check for the version input and for the
+# version a "latest" release names.
+is_version() {
+	local LC_ALL=C
+	((${#1} <= version_max)) && [[ $1 =~ $version_re ]]
+}
+
+# shown S prints S for an error message: at most 80 bytes, anything but
+# printable ASCII as "?".
+shown() {
+	local LC_ALL=C s=${1:0:80}
+	s=${s//[^[:print:]]/?}
+	((${#1} <= 80)) || s+=...
+	printf '%s' "$s"
 }
 
 # asset_name VERSION prints the archive name goreleaser gives VERSION on
@@ -74,19 +112,15 @@ lower() {
 	printf '%s\n' "$1" | tr '[:upper:]' '[:lower:]'
 }
 
-# download URL FILE fetches URL into FILE, failing on any HTTP error.
+# download URL FILE fetches URL into FILE, failing on any HTTP error. Only
+# over HTTPS (TLS 1.2 or later), and a redirect to anything else is refused
+# (GitHub redirects release downloads to another https host). curl only:
+# wget has no way to refuse a redirect to http, so it is not a fallback.
 download() {
 	local msg
-	if command -v curl >/dev/null 2>&1; then
-		if ! msg=$(curl -fsSL --retry 3 --retry-delay 2 -o "$2" "$1" 2>&1); then
-			fail "download of $1 failed (${msg//$'\n'/ }): check version and release-url"
-		fi
-	elif command -v wget >/dev/null 2>&1; then
-		if ! msg=$(wget -q -O "$2" "$1" 2>&1); then
-			fail "download of $1 failed (${msg//$'\n'/ }): check version and release-url"
-		fi
-	else
-		fail "neither curl nor wget is installed: cannot download rolehop"
+	command -v curl >/dev/null 2>&1 || fail "curl is not installed: cannot download rolehop (install curl, or give rolehop-path)"
+	if ! msg=$(curl --proto '=https' --proto-redir '=https' --tlsv1.2 --globoff -fsSL --retry 3 --retry-delay 2 -o "$2" "$1" 2>&1); then
+		fail "download of $1 failed (${msg//$'\n'/ }): check version and release-url"
 	fi
 }
 
@@ -149,13 +183,15 @@ main() {
 
 	local base=${INPUT_RELEASE_URL:-$default_release_url} version=${INPUT_VERSION:-latest} want_name=
 	base=${base%/}
+	[[ $(lower "${base%%:*}") == https && $base == *://?* ]] ||
+		fail "release-url \"$(shown "$base")\" is not an https:// URL: rolehop is downloaded over HTTPS only; give an https mirror"
 	if [[ $version == latest ]]; then
 		[[ $base == */download ]] || fail "release-url \"$base\" does not end in /download, so the latest release cannot be found: set version"
 		base=${base%/download}/latest/download
 	else
 		version=${version#v}
-		[[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]+)?$ ]] ||
-			fail "version \"$INPUT_VERSION\" is not a release version: use latest, 1.2.3 or v1.2.3"
+		is_version "$version" ||
+			fail "version \"$(shown "$INPUT_VERSION")\" is not a release version: use latest, 1.2.3, v1.2.3 or 1.2.3-rc.1"
 		base=$base/v$version
 		want_name=$(asset_name "$version")
 	fi
@@ -166,7 +202,10 @@ main() {
 	download "$base/$checksums_name" "$work/$checksums_name"
 
 	# Find the archive's line: by exact name for a version, by platform for
-	# latest (the version is part of the name).
+	# latest (the version is part of the name). The version a latest
+	# release names comes from the network: it must be a release version
+	# like a pinned one before it is used in a URL or path, and the archive
+	# name is then rebuilt from it.
 	local sum file name= want= matches=0
 	while read -r sum file || [[ -n $sum ]]; do
 		sum=${sum%$'\r'} file=${file%$'\r'}
@@ -177,8 +216,10 @@ main() {
 			[[ $file == rolehop_*_"${os}_${arch}.${ext}" ]] || continue
 			local v=${file#rolehop_}
 			v=${v%_"${os}_${arch}.${ext}"}
-			[[ $v != *_* ]] || continue
+			is_version "$v" ||
+				fail "the latest release ($base/$checksums_name) names version \"$(shown "$v")\" for $os/$arch, which is not a release version like 1.2.3 or 1.2.3-rc.1: refusing it; set version to the release you want, or check release-url"
 			version=$v
+			file=$(asset_name "$v")
 		fi
 		name=$file want=$sum matches=$((matches + 1))
 	done <"$work/$checksums_name"
@@ -204,7 +245,11 @@ main() {
 		if command -v unzip >/dev/null 2>&1; then
 			unzip -q "$work/$name" -d "$work/x" || fail "cannot extract $name"
 		else
-			powershell -NoProfile -Command "Expand-Archive -LiteralPath '$(native "$work/$name")' -DestinationPath '$(native "$work/x")'" >/dev/null ||
+			# The paths reach PowerShell in the environment, never in the
+			# command text: RUNNER_TEMP may hold ' or ; (C:\Users\O'Brien\…).
+			# shellcheck disable=SC2016 # $env:… is PowerShell's, not bash's
+			ROLEHOP_ARCHIVE=$(native "$work/$name") ROLEHOP_DEST=$(native "$work/x") \
+				powershell -NoProfile -NonInteractive -Command 'Expand-Archive -LiteralPath $env:ROLEHOP_ARCHIVE -DestinationPath $env:ROLEHOP_DEST -ErrorAction Stop' >/dev/null ||
 				fail "cannot extract $name (no unzip, and PowerShell's Expand-Archive failed)"
 		fi
 		;;

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -189,12 +190,23 @@ func runAction(t *testing.T, env *TestEnv, inputs map[string]string) actionRun {
 	return runActionOn(t, env, linuxX64, inputs)
 }
 
-// runActionOn runs the action's steps with the test's environment as the
-// job's, plus RUNNER_OS and RUNNER_ARCH of p and fresh RUNNER_TEMP,
-// GITHUB_ENV, GITHUB_PATH and GITHUB_OUTPUT files per step, as the runner
-// does: variables and PATH entries a step writes reach the later steps;
-// the first failing step ends the run.
+// runnerTemp is the RUNNER_TEMP runActionOn gives the steps.
+func runnerTemp(env *TestEnv) string { return filepath.Join(env.Dir, "runner", "temp") }
+
+// runActionOn runs the action's steps on a p runner with RUNNER_TEMP
+// runnerTemp(env) (runActionIn).
 func runActionOn(t *testing.T, env *TestEnv, p platform, inputs map[string]string) actionRun {
+	t.Helper()
+	return runActionIn(t, env, p, runnerTemp(env), inputs)
+}
+
+// runActionIn runs the action's steps with the test's environment as the
+// job's, plus RUNNER_OS and RUNNER_ARCH of p, RUNNER_TEMP temp (created if
+// missing) and fresh GITHUB_ENV, GITHUB_PATH and GITHUB_OUTPUT files per
+// step (under env.Dir/runner/files), as the runner does: variables and
+// PATH entries a step writes reach the later steps; the first failing step
+// ends the run.
+func runActionIn(t *testing.T, env *TestEnv, p platform, temp string, inputs map[string]string) actionRun {
 	t.Helper()
 	spec, root := loadAction(t)
 	for name := range inputs {
@@ -202,10 +214,9 @@ func runActionOn(t *testing.T, env *TestEnv, p platform, inputs map[string]strin
 			t.Fatalf("action.yml has no input %q", name)
 		}
 	}
-	runnerDir := filepath.Join(env.Dir, "runner")
 	r := &runner{t: t, spec: spec, actionPath: root, inputs: inputs, platform: p,
-		temp: filepath.Join(runnerDir, "temp"), steps: map[string]map[string]string{}}
-	files := filepath.Join(runnerDir, "files")
+		temp: temp, steps: map[string]map[string]string{}}
+	files := filepath.Join(env.Dir, "runner", "files")
 	for _, d := range []string{r.temp, files} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
@@ -397,14 +408,34 @@ func goreleaserArchive(t *testing.T, version, goos, goarch string) string {
 }
 
 // releaseServer serves one release like GitHub does, under
-// /releases/download/v<version>/ and /releases/latest/download/.
+// /releases/download/v<version>/ and /releases/latest/download/, over
+// HTTPS (install.sh downloads nothing else): call trust so that the
+// action's curl accepts its certificate.
 type releaseServer struct {
-	URL      string // pass URL + "/releases/download" as release-url
+	URL      string // https://…; pass URL + "/releases/download" as release-url
+	CABundle string // PEM file of the server's certificate
 	Archive  string // the archive's name
 	Exe      string // the binary's name in it: rolehop, or rolehop.exe
 	Binary   []byte // the rolehop binary inside it
 	mu       sync.Mutex
 	requests []string
+}
+
+// trust makes curl in env's commands trust the server's certificate, with
+// curl's own CURL_CA_BUNDLE variable: HTTPS stays on, as on a runner.
+func (s *releaseServer) trust(env *TestEnv) { env.Set("CURL_CA_BUNDLE", s.CABundle) }
+
+// newTLSServer starts an HTTPS test server for h and writes its
+// certificate to a PEM file for CURL_CA_BUNDLE.
+func newTLSServer(t *testing.T, h http.Handler) (*httptest.Server, string) {
+	t.Helper()
+	srv := httptest.NewTLSServer(h)
+	t.Cleanup(srv.Close)
+	ca := filepath.Join(t.TempDir(), "release-ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return srv, ca
 }
 
 func (s *releaseServer) Requests() []string {
@@ -467,7 +498,7 @@ func newReleaseServerFor(t *testing.T, version string, p platform, tamper bool) 
 	}
 	files := map[string][]byte{"checksums.txt": []byte(checksums), s.Archive: archive}
 
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, ca := newTLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.requests = append(s.requests, r.URL.Path)
 		s.mu.Unlock()
@@ -484,8 +515,7 @@ func newReleaseServerFor(t *testing.T, version string, p platform, tamper bool) 
 		w.Header().Set("Content-Type", "application/octet-stream")
 		_, _ = w.Write(data)
 	}))
-	t.Cleanup(srv.Close)
-	s.URL = srv.URL
+	s.URL, s.CABundle = srv.URL, ca
 	return s
 }
 
@@ -681,6 +711,7 @@ func TestActionAccessKeysChain(t *testing.T) {
 	env.Set("ACTIONS_ID_TOKEN_REQUEST_URL", oidc.URL)
 	env.Set("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token-123")
 	rel := newReleaseServer(t, "1.2.3", false)
+	rel.trust(env)
 
 	start := time.Now()
 	run := runAction(t, env, map[string]string{
@@ -768,6 +799,7 @@ func TestActionOIDC(t *testing.T) {
 	env.Set("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token-456")
 	env.Set("GITHUB_RUN_ID", "555")
 	rel := newReleaseServer(t, "1.2.3", false)
+	rel.trust(env)
 
 	run := runAction(t, env, map[string]string{
 		"release-url":       rel.URL + "/releases/download",
@@ -880,6 +912,7 @@ func TestActionOtherRunners(t *testing.T) {
 			env := newTestEnv(t)
 			useEnvKeys(env, seed.CIUser)
 			rel := newReleaseServerFor(t, "2.0.1", p, false)
+			rel.trust(env)
 			run := runActionOn(t, env, p, map[string]string{
 				"version":           "2.0.1",
 				"release-url":       rel.URL + "/releases/download",
@@ -909,6 +942,7 @@ func TestActionTamperedArchive(t *testing.T) {
 	env := newTestEnv(t)
 	useEnvKeys(env, seedAccounts(t).CIUser)
 	rel := newReleaseServer(t, "1.2.3", true)
+	rel.trust(env)
 
 	run := runAction(t, env, map[string]string{
 		"version":     "1.2.3",
@@ -964,6 +998,7 @@ func TestActionInputErrors(t *testing.T) {
 			if tc.keys {
 				useEnvKeys(env, seedAccounts(t).CIUser)
 			}
+			rel.trust(env)
 			inputs := map[string]string{"rolehop-path": rolehopBin, "release-url": rel.URL + "/releases/download"}
 			for k, v := range tc.inputs {
 				inputs[k] = v
@@ -997,4 +1032,412 @@ func TestActionRunsOnlyItsScripts(t *testing.T) {
 			t.Errorf("step %s: run: %q uses an input or output directly; pass it through env:", st.ID, st.Run)
 		}
 	}
+}
+
+// TestActionVersionPattern: install.sh has one check, is_version, for the
+// version input and for the version a "latest" release names; it accepts
+// semver release versions only — nothing that could be a path (/, \, ".."
+// or an empty part), shell code, white space or a control character such
+// as a newline.
+func TestActionVersionPattern(t *testing.T) {
+	t.Parallel()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(root, "action", "install.sh")
+	for _, tc := range []struct {
+		version string
+		ok      bool
+	}{
+		{"1.2.3", true}, {"0.0.0", true}, {"10.20.300", true}, {"1.2.3-rc.1", true},
+		{"1.2.3-alpha-2.x", true}, {"1.2.3+build.7", true}, {"1.2.3-rc.1+git-abc", true},
+		{"", false}, {"latest", false}, {"v1.2.3", false}, {"1.2", false}, {"1.2.3.", false},
+		{"..", false}, {"1.2.3-..", false}, {"1.2.3-a..b", false}, {"1.2.3-", false}, {"1.2.3+", false},
+		{"../../x", false}, {"1.2.3/../../etc", false}, {`1.2.3\..\x`, false}, {"/etc", false},
+		{"$(touch pwned)", false}, {"1.2.3`id`", false}, {"1.2.3;id", false}, {"1.2.3'", false},
+		{"1.2.3\n", false}, {"1.2.3\nx", false}, {"1.2.3\rx", false}, {"1.2.3 x", false}, {"1.2.3\tx", false},
+		{"1.2.3\x00x", false}, {"1.2.3-é", false}, {"1.2.3-" + strings.Repeat("a", 200), false},
+	} {
+		if strings.ContainsRune(tc.version, 0) {
+			// An argument cannot hold NUL; nor can a bash variable.
+			continue
+		}
+		cmd := exec.Command("bash", "-c", `source "$1" && is_version "$2"`, "bash", script, tc.version)
+		cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
+		out, err := cmd.CombinedOutput()
+		if got := err == nil; got != tc.ok || len(out) > 0 {
+			t.Errorf("is_version %q: %v (output %q), want %v", tc.version, got, out, tc.ok)
+		}
+	}
+}
+
+// treeOf lists every path under dir (relative, with its size for files),
+// leaving out the emulated runner's own files (runner/files).
+func treeOf(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if rel == filepath.Join("runner", "files") {
+			return filepath.SkipDir
+		}
+		var size int64
+		if fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+		out = append(out, fmt.Sprintf("%s %v %d", rel, fi.Mode().Type(), size))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestActionHostileVersion: the version a "latest" release names in its
+// checksums.txt comes from the network; one that is not a release version
+// — a path, shell code, a control character — is refused with one
+// ::error:: line before it is used in a URL or a path: nothing more is
+// downloaded, and nothing is removed or created anywhere (RUNNER_TEMP,
+// its parent, the working directory). A pinned version input is held to
+// the same pattern. The hostile server lists the archive under the
+// hostile name with the right sha256 and serves it for any name, so that
+// only the version check stands in the way.
+//
+// A newline cannot reach the version through checksums.txt (it is read
+// line by line); a carriage return inside the name can, and stands in for
+// it. TestActionVersionPattern covers the newline.
+func TestActionHostileVersion(t *testing.T) {
+	t.Parallel()
+	requireActionTools(t)
+	bin, err := os.ReadFile(requireRolehop(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive := tarGzArchive(t, []archiveMember{{"rolehop", 0o755, bin}})
+	for _, tc := range []struct {
+		name, latest, pinned string
+	}{
+		{name: "latest dot-dot", latest: ".."},
+		{name: "latest parent path", latest: "../../x"},
+		{name: "latest version then parent path", latest: "1.2.3/../../etc"},
+		{name: "latest command substitution", latest: "$(touch pwned)"},
+		{name: "latest backquotes and semicolon", latest: "1.2.3;`touch pwned`"},
+		{name: "latest carriage return", latest: "1.2.3\r../../x"},
+		{name: "latest escape sequence", latest: "1.2.3\x1b[2J"},
+		{name: "latest empty prerelease parts", latest: "1.2.3-.."},
+		{name: "latest white space", latest: "1.2.3 x"},
+		{name: "pinned empty prerelease parts", pinned: "1.2.3-.."},
+		{name: "pinned newline", pinned: "1.2.3\n../../x"},
+		{name: "pinned parent path", pinned: "v1.2.3/../../x"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			env := newTestEnv(t)
+			useEnvKeys(env, seedAccounts(t).CIUser)
+			name := "rolehop_" + tc.latest + "_linux_amd64.tar.gz"
+			var mu sync.Mutex
+			var requests []string
+			srv, ca := newTLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				requests = append(requests, r.URL.Path)
+				mu.Unlock()
+				if strings.HasSuffix(r.URL.Path, "/checksums.txt") {
+					fmt.Fprintf(w, "%x  %s\n", sha256.Sum256(archive), name)
+					return
+				}
+				_, _ = w.Write(archive)
+			}))
+			env.Set("CURL_CA_BUNDLE", ca)
+
+			// Things a removal outside RUNNER_TEMP/rolehop would take.
+			temp := runnerTemp(env)
+			for _, p := range []string{filepath.Join(temp, "sentinel"), filepath.Join(filepath.Dir(temp), "sentinel"), filepath.Join(env.Dir, "etc", "sentinel")} {
+				if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte("keep"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := treeOf(t, env.Dir)
+
+			inputs := map[string]string{"release-url": srv.URL + "/releases/download", "role-arn": devRoleARN}
+			want := []string{"not a release version"}
+			if tc.pinned != "" {
+				inputs["version"] = tc.pinned
+				want = append(want, "use latest, 1.2.3")
+			} else {
+				want = append(want, "latest release", "set version")
+			}
+			run := runAction(t, env, inputs)
+			if after := treeOf(t, env.Dir); !slices.Equal(before, after) {
+				t.Errorf("files changed outside the runner's own files:\nbefore %q\nafter  %q", before, after)
+			}
+			mu.Lock()
+			got := slices.Clone(requests)
+			mu.Unlock()
+			if tc.pinned != "" && len(got) != 0 {
+				t.Errorf("a refused version input, yet the release server got %q", got)
+			}
+			if tc.latest != "" && (len(got) != 1 || got[0] != "/releases/latest/download/checksums.txt") {
+				t.Errorf("release downloads %q, want only the latest checksums.txt", got)
+			}
+			if run.ran("assume") {
+				t.Errorf("the assume step ran after a refused version")
+			}
+			if len(run.Path) != 0 || run.step(t, "install").Outputs["path"] != "" {
+				t.Errorf("GITHUB_PATH %q / output path %q set by a refused install", run.Path, run.step(t, "install").Outputs["path"])
+			}
+			wantActionError(t, run.step(t, "install"), want...)
+		})
+	}
+}
+
+// shq quotes s for a shell script.
+func shq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// curlShim puts a curl first on env's PATH that records each invocation's
+// arguments (one file per call, NUL-separated) and then runs the real
+// curl; the returned function reads the calls.
+func curlShim(t *testing.T, env *TestEnv) func() [][]string {
+	t.Helper()
+	real, err := exec.LookPath("curl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, log := filepath.Join(env.Dir, "shim"), filepath.Join(env.Dir, "curl-calls")
+	for _, d := range []string{dir, log} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script := "#!/bin/sh\nprintf '%s\\0' \"$@\" >\"$(mktemp " + shq(log+"/call.XXXXXX") + ")\"\nexec " + shq(real) + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "curl"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env.Set("PATH", dir+string(os.PathListSeparator)+env.Get("PATH"))
+	return func() [][]string {
+		entries, err := os.ReadDir(log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var calls [][]string
+		for _, e := range entries {
+			args := strings.Split(readFile(t, filepath.Join(log, e.Name())), "\x00")
+			calls = append(calls, args[:len(args)-1])
+		}
+		return calls
+	}
+}
+
+// hasArg reports whether args holds flag directly followed by value.
+func hasArg(args []string, flag, value string) bool {
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == flag && args[i+1] == value {
+			return true
+		}
+	}
+	return false
+}
+
+// TestActionDownloadsHTTPSOnly: install.sh runs curl with --proto =https,
+// --proto-redir =https and --tlsv1.2 for every download (seen through a
+// curl shim on PATH); an http:// release-url is refused before anything
+// is fetched; and a release server that redirects to http gets nothing
+// over http.
+func TestActionDownloadsHTTPSOnly(t *testing.T) {
+	t.Parallel()
+	requireActionTools(t)
+	seed := seedAccounts(t)
+
+	// plain records what reaches a plain-http server.
+	type plain struct {
+		*httptest.Server
+		mu       sync.Mutex
+		requests []string
+	}
+	newPlain := func(t *testing.T) *plain {
+		p := &plain{}
+		p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p.mu.Lock()
+			p.requests = append(p.requests, r.URL.Path)
+			p.mu.Unlock()
+			http.NotFound(w, r)
+		}))
+		t.Cleanup(p.Close)
+		return p
+	}
+	got := func(p *plain) []string {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return slices.Clone(p.requests)
+	}
+
+	t.Run("every curl pins https", func(t *testing.T) {
+		t.Parallel()
+		env := newTestEnv(t)
+		useEnvKeys(env, seed.CIUser)
+		calls := curlShim(t, env)
+		rel := newReleaseServer(t, "1.2.3", false)
+		rel.trust(env)
+		run := runAction(t, env, map[string]string{
+			"version": "1.2.3", "release-url": rel.URL + "/releases/download", "role-arn": devRoleARN,
+		})
+		spec, _ := loadAction(t)
+		run.succeeded(t, spec)
+		assertInstalled(t, run, rel, "1.2.3")
+		c := calls()
+		if len(c) != 2 {
+			t.Fatalf("curl ran %d times, want 2 (checksums.txt and the archive): %q", len(c), c)
+		}
+		for _, args := range c {
+			if !hasArg(args, "--proto", "=https") || !hasArg(args, "--proto-redir", "=https") || !slices.Contains(args, "--tlsv1.2") {
+				t.Errorf("curl %q: want --proto =https --proto-redir =https --tlsv1.2", args)
+			}
+		}
+	})
+
+	t.Run("http release-url refused", func(t *testing.T) {
+		t.Parallel()
+		env := newTestEnv(t)
+		useEnvKeys(env, seed.CIUser)
+		calls := curlShim(t, env)
+		p := newPlain(t)
+		for _, version := range []string{"1.2.3", "latest"} {
+			run := runAction(t, env, map[string]string{
+				"version": version, "release-url": p.URL + "/releases/download", "role-arn": devRoleARN,
+			})
+			wantActionError(t, run.step(t, "install"), "release-url", "https")
+		}
+		if r := got(p); len(r) != 0 {
+			t.Errorf("the http server got %q", r)
+		}
+		if c := calls(); len(c) != 0 {
+			t.Errorf("curl ran for an http release-url: %q", c)
+		}
+	})
+
+	t.Run("redirect to http refused", func(t *testing.T) {
+		t.Parallel()
+		env := newTestEnv(t)
+		useEnvKeys(env, seed.CIUser)
+		p := newPlain(t)
+		srv, ca := newTLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, p.URL+r.URL.Path, http.StatusFound)
+		}))
+		env.Set("CURL_CA_BUNDLE", ca)
+		run := runAction(t, env, map[string]string{
+			"version": "1.2.3", "release-url": srv.URL + "/releases/download", "role-arn": devRoleARN,
+		})
+		wantActionError(t, run.step(t, "install"), "download of", "failed")
+		if r := got(p); len(r) != 0 {
+			t.Errorf("curl followed the redirect to http: the http server got %q", r)
+		}
+	})
+}
+
+// TestActionWindowsExtractNoInjection: on a Windows runner without unzip
+// the archive is extracted by PowerShell's Expand-Archive, and the paths
+// reach it in the environment ($env:ROLEHOP_ARCHIVE, $env:ROLEHOP_DEST),
+// never in the -Command text — here RUNNER_TEMP holds ' and ; and
+// PowerShell code. PowerShell is not installed on these machines, so a
+// powershell stand-in on PATH (with unzip hidden) records its arguments
+// and environment and extracts what the variables name; the test checks
+// that the command text is free of any path, that the variables hold the
+// real ones, and that the whole action then works.
+func TestActionWindowsExtractNoInjection(t *testing.T) {
+	t.Parallel()
+	requireActionTools(t)
+	unzip, err := exec.LookPath("unzip")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("unzip not found (required when CI=true)")
+		}
+		t.Skip("unzip not found")
+	}
+	env := newTestEnv(t)
+	useEnvKeys(env, seedAccounts(t).CIUser)
+	win := platform{"Windows", "X64", "windows", "amd64"}
+	rel := newReleaseServerFor(t, "2.0.1", win, false)
+	rel.trust(env)
+
+	// PATH: every program of the test's PATH but unzip (symlinked, first
+	// one wins), and the powershell stand-in.
+	bin, log := filepath.Join(env.Dir, "bin"), filepath.Join(env.Dir, "powershell-call")
+	if err := os.MkdirAll(bin, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range filepath.SplitList(env.Get("PATH")) {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if e.Name() == "unzip" || e.Name() == "powershell" || e.Name() == "pwsh" {
+				continue
+			}
+			if err := os.Symlink(filepath.Join(dir, e.Name()), filepath.Join(bin, e.Name())); err != nil && !os.IsExist(err) {
+				t.Fatal(err)
+			}
+		}
+	}
+	shim := "#!/bin/sh\n" +
+		"# Stands in for powershell.exe: records the arguments and the two variables, then does what\n" +
+		"# Expand-Archive -LiteralPath $env:ROLEHOP_ARCHIVE -DestinationPath $env:ROLEHOP_DEST does.\n" +
+		"printf '%s\\0' \"$@\" >" + shq(log+".argv") + "\n" +
+		"printf '%s\\0' \"${ROLEHOP_ARCHIVE-}\" \"${ROLEHOP_DEST-}\" >" + shq(log+".env") + "\n" +
+		"exec " + shq(unzip) + " -q \"$ROLEHOP_ARCHIVE\" -d \"$ROLEHOP_DEST\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "powershell"), []byte(shim), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env.Set("PATH", bin)
+
+	const hostile = `O'Brien; New-Item -Path pwned; '$(touch pwned)`
+	temp := filepath.Join(env.Dir, "runner", hostile)
+	run := runActionIn(t, env, win, temp, map[string]string{
+		"version": "2.0.1", "release-url": rel.URL + "/releases/download",
+		"role-arn": prodRoleARN, "role-session-name": "on-windows",
+	})
+
+	argv := strings.Split(readFile(t, log+".argv"), "\x00")
+	argv = argv[:len(argv)-1]
+	i := slices.Index(argv, "-Command")
+	if i < 0 || i+1 >= len(argv) {
+		t.Fatalf("powershell %q: no -Command", argv)
+	}
+	command := argv[i+1]
+	for _, a := range argv {
+		for _, bad := range []string{env.Dir, "O'Brien", rel.Archive} {
+			if strings.Contains(a, bad) {
+				t.Errorf("powershell argument %q holds %q: paths must come through the environment", a, bad)
+				break
+			}
+		}
+	}
+	for _, v := range []string{"Expand-Archive", "$env:ROLEHOP_ARCHIVE", "$env:ROLEHOP_DEST"} {
+		if !strings.Contains(command, v) {
+			t.Errorf("-Command %q does not use %s", command, v)
+		}
+	}
+	vars := strings.Split(readFile(t, log+".env"), "\x00")
+	if len(vars) != 3 || filepath.Dir(filepath.Dir(vars[0])) != temp || filepath.Base(vars[0]) != rel.Archive ||
+		filepath.Dir(filepath.Dir(vars[1])) != temp {
+		t.Errorf("ROLEHOP_ARCHIVE, ROLEHOP_DEST = %q, want the archive and a directory under RUNNER_TEMP %q", vars, temp)
+	}
+
+	spec, _ := loadAction(t)
+	run.succeeded(t, spec)
+	assertInstalled(t, run, rel, "2.0.1")
+	exported(t, run.step(t, "assume"))
+	if want := assumedARN(prodAccount, "prod", "on-windows"); run.Outputs["arn"] != want {
+		t.Errorf("output arn=%q, want %q", run.Outputs["arn"], want)
+	}
+	_ = filepath.Walk(env.Dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Name() == "pwned" {
+			t.Errorf("%s was created", p)
+		}
+		return nil
+	})
 }
