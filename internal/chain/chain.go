@@ -151,7 +151,7 @@ func BuildSteps(p *plan.Plan, opts Options) ([]StepProvider, error) {
 	if opts.MinTTL == 0 {
 		opts.MinTTL = DefaultMinTTL
 	}
-	src, err := source.New(p.Source, source.Options{HTTPClient: opts.HTTPClient, STSRegion: p.STSRegion, STSEndpoint: p.STSEndpoint.Value, Getenv: opts.Getenv, Provided: opts.Provided})
+	src, err := source.New(p.Source, source.Options{HTTPClient: opts.HTTPClient, STSRegion: p.STSRegion, STSEndpoint: p.STSEndpoint.Value, Getenv: opts.Getenv, Provided: opts.Provided, Notice: opts.Warn})
 	if err != nil {
 		return nil, err
 	}

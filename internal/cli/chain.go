@@ -180,7 +180,7 @@ func openStore(sys IO) (*cache.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cache.Open(dir, cache.WithWaitNotice(func(m cache.Meta) func() {
+	return cache.Open(dir, cache.WithNotice(sys.UI.Warnf), cache.WithWaitNotice(func(m cache.Meta) func() {
 		what := m.RoleARN
 		if what == "" {
 			what = m.Serial

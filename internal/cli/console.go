@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 
+	"github.com/rolehop/rolehop/internal/browser"
 	"github.com/rolehop/rolehop/internal/chain"
 	"github.com/rolehop/rolehop/internal/console"
 	"github.com/rolehop/rolehop/internal/hop"
@@ -26,7 +27,10 @@ func newConsoleCmd(sys IO) *cobra.Command {
 		Long: `Sign in to the AWS Management Console with the chain's final credentials through the
 federation endpoint (getSigninToken, then a login URL valid for 15 minutes). Long-term IAM
 user keys are first turned into a federated session with GetFederationToken. The URL
-carries a sign-in token: --print writes it to stdout, otherwise it opens in the browser.`,
+carries a sign-in token: --print writes it to stdout; otherwise it opens in the browser
+through a private page (0600, in a new 0700 directory) that redirects to it, so that it never
+appears in a process's argument list, where every local user could read it. Only https URLs
+(and http to this machine, for emulators) are opened.`,
 		Example: `  rolehop console prod
   rolehop console prod --print --destination https://console.aws.amazon.com/s3/`,
 		Args:              args,
@@ -59,14 +63,15 @@ carries a sign-in token: --print writes it to stdout, otherwise it opens in the 
 			if err != nil {
 				return err
 			}
-			if print || !hasBrowser(sys.Getenv) {
+			if print || !browser.Available(sys.Getenv) {
 				_, err := fmt.Fprintln(sys.Out, url)
 				return err
 			}
-			if err := openBrowser(url); err != nil {
+			page, err := browser.Open(url, browser.Options{Getenv: sys.Getenv})
+			if err != nil {
 				return fmt.Errorf("could not open a browser (%v): use --print", err)
 			}
-			sys.UI.Noticef("opened the AWS console in the browser")
+			sys.UI.Noticef("opened the AWS console in the browser through the private page %s, which a later run removes once its sign-in token has expired (if the browser cannot open local files, as Firefox or Chromium from a snap, use --print)", page)
 			return nil
 		},
 	}

@@ -1,13 +1,12 @@
 package cli
 
 import (
-	"os/exec"
-	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rolehop/rolehop/internal/awsconfig"
+	"github.com/rolehop/rolehop/internal/browser"
 	"github.com/rolehop/rolehop/internal/plan"
 	"github.com/rolehop/rolehop/internal/source"
 	"github.com/rolehop/rolehop/internal/sso"
@@ -68,13 +67,11 @@ starts from IAM Identity Center.`,
 				sys.UI.Noticef("already signed in to %s until %s (--force signs in again)", s.StartURL, t.ExpiresAt.Format(time.RFC3339))
 				return nil
 			}
-			opts := sso.LoginOptions{Options: sso.Options{Home: home, LoginHint: hint}, Out: sys.Err,
+			opts := sso.LoginOptions{Options: sso.Options{Home: home, LoginHint: hint, Notice: sys.UI.Warnf}, Out: sys.Err,
 				Waiting: func(msg string) func() { return sys.UI.Start(msg).Stop }}
-			switch {
-			case browserCommand != "":
-				opts.OpenBrowser = func(url string) error { return exec.Command(browserCommand, url).Start() }
-			case !noBrowser && hasBrowser(sys.Getenv):
-				opts.OpenBrowser = openBrowser
+			if browserCommand != "" || (!noBrowser && browser.Available(sys.Getenv)) {
+				bo := browser.Options{Command: browserCommand, Getenv: sys.Getenv}
+				opts.OpenBrowser = func(url string) error { _, err := browser.Open(url, bo); return err }
 			}
 			login := sso.LoginDevice
 			// The AWS CLI's choice: PKCE with an sso-session and a browser,
@@ -95,7 +92,7 @@ starts from IAM Identity Center.`,
 	f.StringVar(&session, "sso-session", "", "sign in to this [sso-session NAME] instead of a profile's")
 	f.BoolVar(&noBrowser, "no-browser", false, "only print the URL and code (for SSH sessions and headless machines)")
 	f.BoolVar(&deviceCode, "use-device-code", false, "use the device-code flow even where a browser could open (default without a browser or for legacy profiles)")
-	f.StringVar(&browserCommand, "browser-command", "", "program that opens the sign-in URL (given as its last argument)")
+	f.StringVar(&browserCommand, "browser-command", "", "program that opens the sign-in page: it is given the path of a private page that redirects to the sign-in URL (a URL in an argument list is readable by every local user)")
 	f.BoolVar(&force, "force", false, "sign in even if the cached token is still valid")
 	return cmd
 }
@@ -141,33 +138,6 @@ func newLogoutCmd(sys IO) *cobra.Command {
 	cmd.Flags().StringVar(&o.profile, "profile", "", "profile whose chain starts from IAM Identity Center (same as the PROFILE argument)")
 	cmd.Flags().StringVar(&session, "sso-session", "", "sign out of this [sso-session NAME]")
 	return cmd
-}
-
-// hasBrowser guesses whether a browser can open here: a desktop session
-// (DISPLAY/WAYLAND_DISPLAY on Unix, always on macOS and Windows), not SSH.
-func hasBrowser(getenv func(string) string) bool {
-	if getenv("SSH_CONNECTION") != "" || getenv("SSH_TTY") != "" {
-		return false
-	}
-	switch runtime.GOOS {
-	case "darwin", "windows":
-		return true
-	}
-	return getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != ""
-}
-
-// openBrowser opens url with the platform's opener.
-func openBrowser(url string) error {
-	var cmd *exec.Cmd
-	switch runtime.GOOS {
-	case "darwin":
-		cmd = exec.Command("open", url)
-	case "windows":
-		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
-	default:
-		cmd = exec.Command("xdg-open", url)
-	}
-	return cmd.Start()
 }
 
 func orDefault(s, def string) string {

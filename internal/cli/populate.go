@@ -115,7 +115,7 @@ longer assigned is kept under "# no longer assigned" unless --prune. The region 
 			}
 
 			home := awsconfig.HomeDir(sys.Getenv)
-			token, err := sso.AccessToken(cmd.Context(), s, sso.Options{Home: home, LoginHint: hint})
+			token, err := sso.AccessToken(cmd.Context(), s, sso.Options{Home: home, LoginHint: hint, Notice: sys.UI.Warnf})
 			if err != nil {
 				return err
 			}

@@ -107,7 +107,7 @@ func (o *writeOptions) store(sys IO, path string, creds aws.Credentials) error {
 	if creds.CanExpire {
 		kv = append(kv, awsconfig.KeyValue{Key: expiryKey, Value: expiryText(creds)})
 	}
-	err := awsconfig.WriteCredentialsSection(path, o.to, kv, awsconfig.WriteOptions{Force: o.force})
+	err := awsconfig.WriteCredentialsSection(path, o.to, kv, awsconfig.WriteOptions{Force: o.force, Notice: sys.UI.Warnf})
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,8 @@ type Options struct {
 	Getenv func(string) string
 	// Provided is the credentials of a SourceProvided plan.
 	Provided aws.CredentialsProvider
+	// Notice is told when a token cache was tightened; nil: nobody.
+	Notice func(format string, args ...any)
 }
 
 // New returns a provider for src whose failures are *Error. The caller
@@ -66,7 +68,7 @@ func newProvider(src plan.Source, opts Options) (aws.CredentialsProvider, error)
 		return opts.Provided, nil
 	case plan.SourceSSO:
 		return &sso.RoleProvider{SSO: src.SSO, Opts: sso.Options{
-			Home: awsconfig.HomeDir(opts.Getenv), HTTPClient: opts.HTTPClient, Now: opts.Clock, LoginHint: LoginHint(src),
+			Home: awsconfig.HomeDir(opts.Getenv), HTTPClient: opts.HTTPClient, Now: opts.Clock, LoginHint: LoginHint(src), Notice: opts.Notice,
 		}}, nil
 	case plan.SourceEnv, plan.SourceStatic:
 		p := credentials.NewStaticCredentialsProvider(src.AccessKeyID, src.SecretAccessKey.Reveal(), src.SessionToken.Reveal())
