@@ -29,7 +29,13 @@ import (
 // codes, the GitHub OIDC request token and JWT, the endpoint's bearer
 // tokens, MFA codes, federation sign-in tokens); and scans the stdout and
 // stderr of every run and every file rolehop wrote under the test's
-// directory (HOME, the cache directory, TMPDIR, the working directory).
+// directory (HOME, the cache directory, TMPDIR, the working directory), and
+// the argument list of every process rolehop starts (recorded by PATH shims:
+// browser openers, the exec children, the shells of credential_process and
+// mfa_process; argvscan_test.go), which may hold no secret at all. The
+// browser paths run too (DISPLAY set: console opens the sign-in page and
+// login signs in with PKCE through xdg-open), and a run that must start a
+// program fails the scan if no shim saw it start.
 // Stdout may hold a secret only where printing it is the command's job
 // (export and credential-process: one credential set, never the source
 // keys; serve: its own tokens; console: the sign-in token); files only
@@ -42,7 +48,7 @@ func TestSecretScan(t *testing.T) {
 	t.Parallel()
 	requireRolehop(t)
 	seedAccounts(t)
-	sc := &scanner{}
+	sc := &scanner{shims: newArgvShims(t)}
 	tree := commandTree(t, sc)
 
 	t.Run("scenarios", func(t *testing.T) {
@@ -81,6 +87,7 @@ func TestSecretScan(t *testing.T) {
 			covered++
 		}
 	}
+	sc.collectArgv(t)
 	findings, bytes, files := sc.scan(t)
 	for _, f := range findings {
 		t.Error(f)
@@ -90,8 +97,8 @@ func TestSecretScan(t *testing.T) {
 		kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
 	}
 	slices.Sort(kinds)
-	t.Logf("SECRETSCAN commands %d of %d in the tree (%d exempt), runs %d, bytes of output %d, files %d (%d versions, %d bytes), secrets %d (%s), findings %d",
-		covered, len(tree), len(exempt), len(sc.runs), bytes, files.files, files.versions, files.bytes, len(sc.secrets), strings.Join(kinds, ", "), len(findings))
+	t.Logf("SECRETSCAN commands %d of %d in the tree (%d exempt), runs %d, bytes of output %d, files %d (%d versions, %d bytes), argv %d (%s), secrets %d (%s), findings %d",
+		covered, len(tree), len(exempt), len(sc.runs), bytes, files.files, files.versions, files.bytes, len(sc.argv), sc.argvCounts(), len(sc.secrets), strings.Join(kinds, ", "), len(findings))
 	var per []string
 	for _, c := range tree {
 		per = append(per, fmt.Sprintf("%s %d", c, scanned[c]))
@@ -122,14 +129,20 @@ type scanner struct {
 	secrets map[string]secretKind
 	sets    map[string]int // role secret → its credential set
 	nSets   int
+	shims   *argvShims   // set before the scenarios start
+	nRuns   int          // run ids handed out
+	argv    []argvRecord // the shims' log, read at the end
 }
 
 // scanRun is one command's output and what its stdout may hold.
 type scanRun struct {
+	id                string // $ARGVSCAN_RUN of the processes it started ("" : not tracked)
 	scenario, command string
 	args              []string
 	stdout, stderr    string
 	allow             secretKind // "" : nothing
+	spawns            []string   // programs it must have started (through the shims)
+	spawnsNothing     bool       // it must have started no program
 }
 
 // fileVersion is one content of one file seen after a run.
@@ -185,6 +198,7 @@ func (s *scanner) kindCounts() map[secretKind]int {
 func commandTree(t *testing.T, sc *scanner) []string {
 	t.Helper()
 	env := newTestEnv(t)
+	sc.shims.apply(env)
 	e := &scanEnv{TestEnv: env, sc: sc, scenario: "tree"}
 	var out []string
 	var walk func(path []string)
@@ -258,6 +272,7 @@ type scanEnv struct {
 	strip    []string          // sections of the credentials file write targets
 	intended map[string]secretKind
 	started  bool
+	last     string // the id of the last run
 }
 
 func newScanEnv(t *testing.T, sc *scanner, scenario string, env *TestEnv) *scanEnv {
@@ -267,6 +282,7 @@ func newScanEnv(t *testing.T, sc *scanner, scenario string, env *TestEnv) *scanE
 		t.Fatal(err)
 	}
 	env.Set("TMPDIR", tmp)
+	sc.shims.apply(env)
 	return &scanEnv{TestEnv: env, sc: sc, scenario: scenario, intended: map[string]secretKind{}}
 }
 
@@ -293,14 +309,53 @@ func (e *scanEnv) run(t *testing.T, allow secretKind, args ...string) Result {
 
 func (e *scanEnv) runWith(t *testing.T, extra []string, allow secretKind, args ...string) Result {
 	t.Helper()
+	return e.runID(t, e.sc.newRunID(), extra, allow, args...)
+}
+
+// runID is runWith for a run id taken beforehand (to watch the run's
+// processes while it runs).
+func (e *scanEnv) runID(t *testing.T, id string, extra []string, allow secretKind, args ...string) Result {
+	t.Helper()
 	e.start(t)
-	res := e.RunWith(t, extra, args...)
+	res := e.RunWith(t, append(slices.Clone(extra), argvRunVar+"="+id), args...)
 	if res.TimedOut {
 		t.Errorf("rolehop %s timed out", shellQuote(args))
 	}
-	e.record(args, res.Stdout, res.Stderr, allow)
+	e.record(id, args, res.Stdout, res.Stderr, allow)
+	e.last = id
 	e.snapshot(t)
 	return res
+}
+
+// newRunID names a run for the shims' records.
+func (s *scanner) newRunID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nRuns++
+	return fmt.Sprintf("run-%d", s.nRuns)
+}
+
+// spawns declares that the last run started progs (each at least once):
+// the scan fails where no shim recorded one.
+func (e *scanEnv) spawns(progs ...string) {
+	e.sc.mu.Lock()
+	defer e.sc.mu.Unlock()
+	for i := range e.sc.runs {
+		if e.sc.runs[i].id == e.last {
+			e.sc.runs[i].spawns = append(e.sc.runs[i].spawns, progs...)
+		}
+	}
+}
+
+// spawnsNothing declares that the last run started no program.
+func (e *scanEnv) spawnsNothing() {
+	e.sc.mu.Lock()
+	defer e.sc.mu.Unlock()
+	for i := range e.sc.runs {
+		if e.sc.runs[i].id == e.last {
+			e.sc.runs[i].spawnsNothing = true
+		}
+	}
 }
 
 // ok runs rolehop and fails the test unless it exits 0.
@@ -323,10 +378,10 @@ func (e *scanEnv) fails(t *testing.T, code int, args ...string) Result {
 	return res
 }
 
-func (e *scanEnv) record(args []string, stdout, stderr string, allow secretKind) {
+func (e *scanEnv) record(id string, args []string, stdout, stderr string, allow secretKind) {
 	e.sc.mu.Lock()
 	defer e.sc.mu.Unlock()
-	e.sc.runs = append(e.sc.runs, scanRun{scenario: e.scenario, command: commandOf(e.sc.tree, args), args: args, stdout: stdout, stderr: stderr, allow: allow})
+	e.sc.runs = append(e.sc.runs, scanRun{id: id, scenario: e.scenario, command: commandOf(e.sc.tree, args), args: args, stdout: stdout, stderr: stderr, allow: allow})
 }
 
 // start records the files as they are before rolehop first runs.
@@ -481,22 +536,25 @@ func contains(text, v string, kind secretKind) bool {
 
 type fileStats struct{ files, versions, bytes int }
 
+// scanSecret is one secret of the test world and its kind.
+type scanSecret struct {
+	v    string
+	kind secretKind
+}
+
 // scan checks every run and file version against every secret.
 func (s *scanner) scan(t *testing.T) (findings []string, outBytes int, fst fileStats) {
 	t.Helper()
+	findings = s.spawnFindings()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	type secret struct {
-		v    string
-		kind secretKind
-	}
-	var all []secret
+	var all []scanSecret
 	for v, k := range s.secrets {
-		all = append(all, secret{v, k})
+		all = append(all, scanSecret{v, k})
 	}
-	slices.SortFunc(all, func(a, b secret) int { return strings.Compare(a.v, b.v) })
-	found := func(text string) []secret {
-		var out []secret
+	slices.SortFunc(all, func(a, b scanSecret) int { return strings.Compare(a.v, b.v) })
+	found := func(text string) []scanSecret {
+		var out []scanSecret
 		for _, sec := range all {
 			if contains(text, sec.v, sec.kind) {
 				out = append(out, sec)
@@ -504,7 +562,8 @@ func (s *scanner) scan(t *testing.T) (findings []string, outBytes int, fst fileS
 		}
 		return out
 	}
-	desc := func(sec secret) string { return fmt.Sprintf("%s %.4s…", sec.kind, sec.v) }
+	desc := func(sec scanSecret) string { return fmt.Sprintf("%s %.4s…", sec.kind, sec.v) }
+	findings = append(findings, s.argvFindings(found, desc)...)
 
 	for _, r := range s.runs {
 		outBytes += len(r.stdout) + len(r.stderr)
@@ -575,15 +634,29 @@ func stripSections(content string, titles []string) string {
 }
 
 // mfaScanConfig adds to chainConfig a role profile that takes its MFA code
-// from an mfa_process.
-func mfaScanConfig(script string) string {
+// from an mfa_process, and one whose source is a credential_process.
+func mfaScanConfig(script, process string) string {
 	return chainConfig + `
 	[profile mfa]
 	role_arn = ` + devRoleARN + `
 	source_profile = base
 	mfa_serial = ` + mfaSerial + `
 	mfa_process = ` + script + `
+
+	[profile proc]
+	credential_process = ` + process + `
+
+	[profile viaproc]
+	role_arn = ` + devRoleARN + `
+	source_profile = proc
+	role_session_name = viaproc
 `
+}
+
+// withBrowser is the environment of a desktop session (a browser can
+// open, not over SSH): rolehop starts xdg-open, the shim.
+func withBrowser() []string {
+	return []string{"DISPLAY=:0", "WAYLAND_DISPLAY", "SSH_CONNECTION", "SSH_TTY", "SSH_CLIENT"}
 }
 
 const (
@@ -592,15 +665,20 @@ const (
 )
 
 // scanChain: the 2-hop chain through every sink and read-only command,
-// with --debug.
+// with --debug; an mfa_process and a credential_process; the console
+// opened in a browser.
 func scanChain(t *testing.T, sc *scanner) {
 	env, seed := newChainEnv(t)
 	e := newScanEnv(t, sc, "chain", env)
 	script := env.WriteFile("mfa.sh", "#!/bin/sh\necho "+scanMFAProcess+"\n")
-	if err := os.Chmod(script, 0o700); err != nil {
-		t.Fatal(err)
+	// No Expiration: never cached, it runs at every use.
+	process := env.WriteFile("process.sh", "#!/bin/sh\ncat <<'JSON'\n"+`{"Version": 1, "AccessKeyId": "`+seed.CIUser.AccessKeyID+`", "SecretAccessKey": "`+seed.CIUser.SecretAccessKey+`"}`+"\nJSON\n")
+	for _, p := range []string{script, process} {
+		if err := os.Chmod(p, 0o700); err != nil {
+			t.Fatal(err)
+		}
 	}
-	env.WriteConfig(mfaScanConfig(script))
+	env.WriteConfig(mfaScanConfig(script, process))
 	sc.addSecret(kindMFA, scanMFACode)
 	sc.addSecret(kindMFA, scanMFAProcess)
 	sc.addSecret(kindSource, seed.CIUser.SecretAccessKey)
@@ -612,7 +690,8 @@ func scanChain(t *testing.T, sc *scanner) {
 
 	e.ok(t, "", "explain", "prod", "--debug")
 	e.ok(t, "", "explain", "prod", "-o", "json")
-	e.ok(t, "", "exec", "prod", "--debug", "--", awsBin, "sts", "get-caller-identity", "--output", "json")
+	e.ok(t, "", "exec", "prod", "--debug", "--", "aws", "sts", "get-caller-identity", "--output", "json")
+	e.spawns("aws") // by name: found on PATH, through its shim
 	for _, f := range []string{"sh", "fish", "powershell", "cmd", "dotenv", "json", "github"} {
 		e.ok(t, kindRole, "export", "prod", "--debug", "--format", f)
 	}
@@ -633,10 +712,21 @@ func scanChain(t *testing.T, sc *scanner) {
 	e.ok(t, kindSignin, "console", "prod", "--print", "--debug")
 	e.ok(t, kindSignin, "console", "dev", "--duration", "2h") // no browser here: prints
 	e.ok(t, kindSignin, "console", "base", "--print", "--federation-endpoint", fed.URL, "--debug")
+	// A browser here: the sign-in page opens through xdg-open, and the
+	// URL, which carries the sign-in token, must reach it without entering
+	// any process's argument list.
+	if res := e.runWith(t, withBrowser(), "", "console", "prod", "--debug"); res.Code != 0 {
+		t.Errorf("console with a browser: %s", res)
+	}
+	e.spawns("xdg-open")
 	e.ok(t, "", "pick", "--filter", "mfa")
 	// MFA: a code on the command line, and from an mfa_process.
 	e.ok(t, "", "whoami", "--profile", "base", "--role-arn", auditRoleARN, "--serial-number", mfaSerial, "--token-code", scanMFACode, "--no-cache", "--debug")
 	e.ok(t, "", "exec", "mfa", "--debug", "--", "true")
+	e.spawns("sh", "true") // the mfa_process through sh -c, the child
+	// A credential_process source (sh -c), under a role.
+	e.ok(t, "", "whoami", "viaproc", "--debug")
+	e.spawns("sh")
 	e.ok(t, "", "explain", "mfa", "--debug")
 	// Env keys, -u: the source keys must not be exported.
 	keys := []string{"AWS_ACCESS_KEY_ID=" + seed.CIUser.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + seed.CIUser.SecretAccessKey}
@@ -646,6 +736,7 @@ func scanChain(t *testing.T, sc *scanner) {
 	if res := e.runWith(t, keys, "", "exec", "--role-arn", devRoleARN, "--role-arn", prodRoleARN, "--debug", "--", "true"); res.Code != 0 {
 		t.Errorf("exec with env keys: %s", res)
 	}
+	e.spawns("true")
 	e.ok(t, "", "cache", "clear", "prod", "--debug")
 	e.ok(t, "", "cache", "clear")
 	e.finish(t)
@@ -666,6 +757,7 @@ func scanErrors(t *testing.T, sc *scanner) {
 	e := newScanEnv(t, sc, "errors", env)
 	env.Set("ROLEHOP_FEDERATION_ENDPOINT", newFederation(t).URL)
 	e.fails(t, 2, "exec", "nosuchprofile", "--debug", "--", "true")
+	e.spawnsNothing()
 	e.fails(t, 2, "export", "prod", "--format", "bogus")
 	e.fails(t, 2, "whoami", "base", "--role-arn", "not-an-arn", "--debug")
 	e.fails(t, 2, "exec", "prod", "--duration-seconds", "abc", "--", "true")
@@ -679,8 +771,13 @@ func scanErrors(t *testing.T, sc *scanner) {
 	e.fails(t, 1, "whoami", "prod", "--no-cache", "--debug")
 	e.fails(t, 1, "export", "prod", "--no-cache", "--debug")
 	e.fails(t, 1, "exec", "prod", "--no-cache", "--debug", "--", "true")
+	e.spawnsNothing()
 	e.fails(t, 1, "serve", "prod", "--debug")
 	e.fails(t, 1, "console", "prod", "--print", "--debug")
+	if res := e.runWith(t, withBrowser(), "", "console", "prod", "--debug"); res.Code != 1 {
+		t.Errorf("console with a browser, refused: exit %d, want 1: %s", res.Code, res)
+	}
+	e.spawnsNothing() // no browser opens on a failure
 	e.fails(t, 1, "doctor", "prod", "--debug")
 	e.fails(t, 1, "write", "prod", "--to", "x", "--no-cache", "--debug")
 	e.finish(t)
@@ -709,7 +806,10 @@ func scanServe(t *testing.T, sc *scanner) {
 
 	serveRun := func(routes int, args ...string) {
 		t.Helper()
+		id := sc.newRunID()
+		env.Set(argvRunVar, id)
 		srv := startServe(t, env, routes, args...)
+		env.Unset(argvRunVar)
 		for _, r := range srv.Routes {
 			sc.addSecret(kindEndpoint, r.Token)
 			if _, err := sdkCallerARN(env, endpointProvider(r)); err != nil {
@@ -720,25 +820,29 @@ func scanServe(t *testing.T, sc *scanner) {
 				if err != nil || status != 401 {
 					t.Errorf("GET %s with a wrong token: %d %v", r.URL, status, err)
 				}
-				e.record([]string{"serve (401 body)"}, "", string(body), "")
+				e.record("", []string{"serve (401 body)"}, "", string(body), "")
 			}
 			status, body, _ := getEndpoint(r.URL+"x", r.Token)
 			if status != 404 {
 				t.Errorf("GET %sx: %d", r.URL, status)
 			}
-			e.record([]string{"serve (404 body)"}, "", string(body), "")
+			e.record("", []string{"serve (404 body)"}, "", string(body), "")
 		}
 		e.snapshot(t)
 		srv.Stop(t)
-		e.record(args, srv.Stdout(), srv.Stderr(), kindEndpoint)
+		e.record(id, args, srv.Stdout(), srv.Stderr(), kindEndpoint)
+		e.last = id
+		e.spawnsNothing()
 		e.snapshot(t)
 	}
 	serveRun(1, "serve", "prod", "--debug", "--token-file", tokenFile)
 	serveRun(2, "serve", "dev", "prod", "--debug")
 
 	out := filepath.Join(t.TempDir(), "child-token") // outside the scanned tree
-	res := e.ok(t, "", "exec", "--server", "prod", "--debug", "--", shBin, "-c",
-		`printf %s "$AWS_CONTAINER_AUTHORIZATION_TOKEN" > "$1" && exec "$0" sts get-caller-identity --output json`, awsBin, out)
+	// sh and aws by name: found on PATH, through their shims.
+	res := e.ok(t, "", "exec", "--server", "prod", "--debug", "--", "sh", "-c",
+		`printf %s "$AWS_CONTAINER_AUTHORIZATION_TOKEN" > "$1" && exec "$0" sts get-caller-identity --output json`, "aws", out)
+	e.spawns("sh", "aws")
 	if res.Code == 0 {
 		b, err := os.ReadFile(out)
 		if err != nil || len(b) != 64 {
@@ -761,6 +865,8 @@ func scanWatch(t *testing.T, sc *scanner) {
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	cmd := env.Command(ctx, requireRolehop(t), args...)
+	id := sc.newRunID()
+	cmd.Env = env.Environ(argvRunVar + "=" + id)
 	var stdout, stderr syncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
@@ -782,12 +888,15 @@ func scanWatch(t *testing.T, sc *scanner) {
 	if n := len(env.Proxy.Calls("AssumeRole")); n < 4 {
 		t.Errorf("write --watch made %d AssumeRole calls in 20 s of 3-second credentials, want at least 4 (a rewrite)", n)
 	}
-	e.record(args, stdout.String(), stderr.String(), "")
+	e.record(id, args, stdout.String(), stderr.String(), "")
+	e.last = id
+	e.spawnsNothing()
 	e.finish(t)
 }
 
 // scanSSO: device-code login, the SSO chain through the sinks, populate,
-// a refresh, logout, and a refused login.
+// a refresh, logout, a refused login, and PKCE logins through a browser
+// opener (xdg-open, --browser-command).
 func scanSSO(t *testing.T, sc *scanner) {
 	env, srv := newSSOEnv(t)
 	e := newScanEnv(t, sc, "sso", env)
@@ -795,6 +904,7 @@ func scanSSO(t *testing.T, sc *scanner) {
 	e.ok(t, "", "login", "sso-dev", "--no-browser", "--use-device-code")
 	e.ok(t, "", "whoami", "sso-dev", "--debug")
 	e.ok(t, "", "exec", "roleb", "--debug", "--", "true")
+	e.spawns("true")
 	e.ok(t, kindRole, "credential-process", "sso-dev", "--debug")
 	e.ok(t, kindRole, "export", "roleb", "--debug")
 	e.ok(t, "", "explain", "roleb", "--debug")
@@ -815,6 +925,26 @@ func scanSSO(t *testing.T, sc *scanner) {
 	srv.SetDeviceScript(AnswerDenied)
 	e.fails(t, 1, "login", "--sso-session", "corp", "--no-browser", "--use-device-code")
 	e.fails(t, 2, "login", "nosuchprofile")
+	// With a browser, the authorization-code flow with PKCE: the
+	// authorize page opens through xdg-open, then through a
+	// --browser-command; the test loads the page each was given.
+	pkce := func(extra []string, args ...string) {
+		t.Helper()
+		id := sc.newRunID()
+		browsed := e.browse(id)
+		res := e.runID(t, id, extra, "", args...)
+		if err := browsed(); err != nil {
+			t.Errorf("the browser of rolehop %s: %v", shellQuote(args), err)
+		}
+		if res.Code != 0 {
+			t.Errorf("rolehop %s: %s\nSSO calls:\n%s", shellQuote(args), res, srv.CallLog())
+		}
+	}
+	pkce(withBrowser(), "login", "sso-dev", "--force")
+	e.spawns("xdg-open")
+	e.ok(t, "", "whoami", "sso-dev", "--debug")
+	pkce(nil, "login", "--sso-session", "corp", "--force", "--browser-command", "scan-browser")
+	e.spawns("scan-browser")
 	e.finish(t)
 	e.addSSO(srv)
 	for _, v := range []string{tok.AccessToken, tok.RefreshToken, tok.ClientSecret} {
@@ -840,12 +970,14 @@ func scanWebIdentity(t *testing.T, sc *scanner) {
 	gh := []string{"--web-identity", "github", "--role-arn", devRoleARN}
 	e.ok(t, "", append([]string{"explain", "--debug"}, gh...)...)
 	e.ok(t, "", append([]string{"exec", "--debug"}, append(gh, "--", "true")...)...)
+	e.spawns("true")
 	e.ok(t, "", append([]string{"whoami", "--debug", "--role-arn", prodRoleARN}, gh...)...)
 	e.ok(t, kindRole, append([]string{"export", "--debug", "--format", "github"}, gh...)...)
 	e.ok(t, "", append([]string{"policy", "--debug"}, gh...)...)
 	e.ok(t, "", append([]string{"doctor", "--debug"}, gh...)...)
 	env.Set("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "wrong-"+reqToken)
 	e.fails(t, 1, append([]string{"exec", "--no-cache", "--debug"}, append(gh, "--", "true")...)...)
+	e.spawnsNothing()
 	env.Unset("ACTIONS_ID_TOKEN_REQUEST_URL")
 	env.Unset("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
 	env.Set("AWS_WEB_IDENTITY_TOKEN_FILE", e.input(t, "token", fakeJWT))
