@@ -268,21 +268,9 @@ var urlInPageRe = regexp.MustCompile(`https?://[^\s"'<>]+`)
 // for example a page that redirects) whose first http(s) address is
 // loaded.
 func load(ctx context.Context, arg string) error {
-	target := arg
-	if !strings.HasPrefix(arg, "http://") && !strings.HasPrefix(arg, "https://") {
-		path := arg
-		if u, err := url.Parse(arg); err == nil && u.Scheme == "file" {
-			path = u.Path
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("the opener's argument is neither an http(s) URL nor a readable file: %v", err)
-		}
-		m := urlInPageRe.Find(b)
-		if m == nil {
-			return fmt.Errorf("%s holds no http(s) address", path)
-		}
-		target = html.UnescapeString(string(m))
+	target, err := openerTarget(arg)
+	if err != nil {
+		return err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
@@ -298,6 +286,28 @@ func load(ctx context.Context, arg string) error {
 		return fmt.Errorf("the page at the end of the redirects answered %s", resp.Status)
 	}
 	return nil
+}
+
+// openerTarget is the address a browser goes to for an opener's argument:
+// an http(s) URL itself, or the first http(s) address in the local page (a
+// path or a file:// URL) that the argument names.
+func openerTarget(arg string) (string, error) {
+	if strings.HasPrefix(arg, "http://") || strings.HasPrefix(arg, "https://") {
+		return arg, nil
+	}
+	path := arg
+	if u, err := url.Parse(arg); err == nil && u.Scheme == "file" {
+		path = u.Path
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("the opener's argument is neither an http(s) URL nor a readable file: %v", err)
+	}
+	m := urlInPageRe.Find(b)
+	if m == nil {
+		return "", fmt.Errorf("%s holds no http(s) address", path)
+	}
+	return html.UnescapeString(string(m)), nil
 }
 
 // TestSecretScanBrowserLoad: the scan's browser loads an opener's argument

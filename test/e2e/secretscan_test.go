@@ -474,6 +474,10 @@ func (e *scanEnv) allowed(path string) secretKind {
 	if path == e.CredentialsFile && len(e.strip) > 0 {
 		return kindRole // in the sections write targets only
 	}
+	if dir := filepath.Dir(path); filepath.Base(path) == "sign-in.html" && filepath.Dir(dir) == e.Get("TMPDIR") &&
+		strings.HasPrefix(filepath.Base(dir), "rolehop-browser-") {
+		return kindSignin // the private page that hands the console URL to the browser
+	}
 	return ""
 }
 
@@ -608,7 +612,7 @@ func (s *scanner) scan(t *testing.T) (findings []string, outBytes int, fst fileS
 		if f.allow != "" && f.mode != 0o600 {
 			findings = append(findings, fmt.Sprintf("[%s] %s holds %s with mode %v, want 0600", f.scenario, f.rel, f.allow, f.mode))
 		}
-		if f.allow == kindRole && len(f.strip) == 0 && f.dirMode != 0o700 && strings.Contains(f.rel, "rolehop-cache") {
+		if (f.allow == kindRole && len(f.strip) == 0 && strings.Contains(f.rel, "rolehop-cache") || f.allow == kindSignin) && f.dirMode != 0o700 {
 			findings = append(findings, fmt.Sprintf("[%s] %s: directory mode %v, want 0700", f.scenario, f.rel, f.dirMode))
 		}
 	}

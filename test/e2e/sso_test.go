@@ -728,7 +728,18 @@ func TestSSOLoginPKCE(t *testing.T) {
 	go func() {
 		for ctx.Err() == nil {
 			b, _ := os.ReadFile(urls)
-			if u := strings.TrimSpace(string(b)); u != "" {
+			if arg := strings.TrimSpace(string(b)); arg != "" {
+				// Audit finding 5: the opener gets a private page, not the
+				// URL (with its state) that every local user could read.
+				if strings.Contains(arg, "state=") || strings.Contains(arg, "://") {
+					browsed <- fmt.Errorf("the browser command was given the URL itself: %q", arg)
+					return
+				}
+				u, err := openerTarget(arg)
+				if err != nil {
+					browsed <- err
+					return
+				}
 				if err := probeCallback(ctx, u); err != nil {
 					browsed <- err
 					return
