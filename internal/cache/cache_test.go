@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -288,4 +289,117 @@ func TestClearKeepsSingleFlight(t *testing.T) {
 			}
 		})
 	}
+}
+
+// validEntry is a rolehop entry's bytes.
+func validEntry(t testing.TB) []byte {
+	b, err := json.Marshal(Entry{Version: entryVersion, Meta: Meta{Kind: KindAssumeRole}, Created: time.Now(),
+		Credentials: Credentials{AccessKeyID: "ASIAX", SecretAccessKey: "s", Expiration: time.Now().Add(time.Hour)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestClearSelection: Clear and Delete remove only regular files that are
+// named like an entry and hold one; whatever else a directory holds (a
+// project's files when ROLEHOP_CACHE_DIR names it by mistake, lock files,
+// temp files, links) stays.
+func TestClearSelection(t *testing.T) {
+	key := Key("x")
+	outside := filepath.Join(t.TempDir(), "victim.json")
+	if err := os.WriteFile(outside, validEntry(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		make    func(t *testing.T, dir, name string)
+		removed bool
+	}{
+		{key + ".json", writeBytes(validEntry(t)), true},
+		{Key("y") + ".json", writeBytes(validEntry(t)), true},
+		{"package.json", writeBytes(validEntry(t)), false},
+		{"tsconfig.json", writeBytes([]byte(`{"compilerOptions":{}}`)), false},
+		{Key("z") + ".json", writeBytes([]byte(`{"name":"app"}`)), false}, // named like one, not one
+		{Key("torn") + ".json", writeBytes(validEntry(t)[:20]), false},
+		{strings.ToUpper(Key("u")) + ".json", writeBytes(validEntry(t)), false},
+		{Key("u")[:39] + ".json", writeBytes(validEntry(t)), false},
+		{Key("u") + "0.json", writeBytes(validEntry(t)), false},
+		{Key("u") + ".JSON", writeBytes(validEntry(t)), false},
+		{key + ".lock", writeBytes(nil), false},
+		{"." + key + ".json.tmp-123", writeBytes(validEntry(t)), false},
+		{Key("link") + ".json", func(t *testing.T, dir, name string) {
+			if err := os.Symlink(outside, filepath.Join(dir, name)); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{Key("dir") + ".json", func(t *testing.T, dir, name string) {
+			if err := os.Mkdir(filepath.Join(dir, name), 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+	}
+	dir := t.TempDir()
+	for _, tc := range tests {
+		tc.make(t, dir, tc.name)
+	}
+	n, err := Open(dir).Clear()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, tc := range tests {
+		_, err := os.Lstat(filepath.Join(dir, tc.name))
+		if gone := errors.Is(err, os.ErrNotExist); gone != tc.removed {
+			t.Errorf("%s: removed %v, want %v", tc.name, gone, tc.removed)
+		}
+		if tc.removed {
+			want++
+		}
+	}
+	if n != want {
+		t.Errorf("Clear says %d removed, want %d", n, want)
+	}
+	if _, err := os.Stat(outside); err != nil {
+		t.Errorf("the link's target was removed: %v", err)
+	}
+}
+
+func writeBytes(b []byte) func(t *testing.T, dir, name string) {
+	return func(t *testing.T, dir, name string) {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// FuzzClearSelection: for any file name and content, Clear removes the file
+// exactly when the name is what Key returns plus ".json" and the content is
+// an entry Get would hand out.
+func FuzzClearSelection(f *testing.F) {
+	f.Add(Key("a")+".json", string(validEntry(f)))
+	f.Add("package.json", string(validEntry(f)))
+	f.Add(Key("a")+".json", `{"version":1,"credentials":{"AccessKeyId":"A","SecretAccessKey":"s"}}`)
+	f.Add(Key("a")+".json", `{"version":2,"credentials":{"AccessKeyId":"A","SecretAccessKey":"s"}}`)
+	f.Add(Key("a")+".lock", "")
+	f.Fuzz(func(t *testing.T, name, content string) {
+		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") || len(name) > 200 {
+			return
+		}
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			return // a name the file system refuses
+		}
+		key, isJSON := strings.CutSuffix(name, ".json")
+		want := isJSON && isKey(key) && parseEntry([]byte(content)) != nil
+		n, err := Open(dir).Clear()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, statErr := os.Lstat(filepath.Join(dir, name))
+		gone := errors.Is(statErr, os.ErrNotExist)
+		if gone != want || (n == 1) != want {
+			t.Fatalf("name %q content %q: removed %v (count %d), want %v", name, content, gone, n, want)
+		}
+	})
 }
