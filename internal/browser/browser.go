@@ -47,23 +47,36 @@ func Available(getenv func(string) string) bool {
 	return getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != ""
 }
 
+// RefusedError is a URL that CheckURL refuses.
+type RefusedError struct {
+	What string // what the URL is: "a file: URL", "an http: URL to another machine", …
+}
+
+func (e *RefusedError) Error() string {
+	return "only https:// URLs (and http:// to this machine) are opened in a browser, not " + e.What
+}
+
 // CheckURL accepts what rolehop opens in a browser: https URLs, and http
 // ones to a loopback address (local emulators and test servers). Anything
 // else — file:, a UNC path, javascript:, a scheme some program registered
 // — could run something on the user's machine, so a URL received from the
-// network never gets there.
+// network never gets there. Refusals are *RefusedError.
 func CheckURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || strings.ContainsFunc(raw, func(r rune) bool { return r < 0x21 || r == 0x7f }) {
-		return fmt.Errorf("not a URL rolehop opens: it is malformed")
+		return &RefusedError{What: "a malformed address"}
 	}
 	switch {
 	case u.Scheme == "https" && u.Host != "" && u.Opaque == "":
 		return nil
 	case u.Scheme == "http" && u.Opaque == "" && isLoopback(u.Hostname()):
 		return nil
+	case u.Scheme == "":
+		return &RefusedError{What: "an address without a scheme"}
+	case u.Scheme == "http":
+		return &RefusedError{What: "an http: URL to another machine"}
 	}
-	return fmt.Errorf("not a URL rolehop opens: only https:// URLs (and http:// to this machine) go to the browser, not %s", describeScheme(u))
+	return &RefusedError{What: "a " + u.Scheme + ": URL"}
 }
 
 func isLoopback(host string) bool {
@@ -72,13 +85,6 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func describeScheme(u *url.URL) string {
-	if u.Scheme == "" {
-		return "a URL without a scheme"
-	}
-	return "a " + u.Scheme + ": URL"
 }
 
 // Options say how to open a page.

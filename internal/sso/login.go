@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	oidctypes "github.com/aws/aws-sdk-go-v2/service/ssooidc/types"
 
+	"github.com/rolehop/rolehop/internal/browser"
 	"github.com/rolehop/rolehop/internal/plan"
 )
 
@@ -65,9 +66,13 @@ func LoginDevice(ctx context.Context, s *plan.SSO, o LoginOptions) (*Token, erro
 	if url == "" {
 		url = aws.ToString(dev.VerificationUri)
 	}
-	fmt.Fprintf(o.Out, "rolehop: to sign in to %s, open %s and confirm the code %s\n", describe(s), url, aws.ToString(dev.UserCode))
+	// Both come from the network: no control characters reach the terminal.
+	fmt.Fprintf(o.Out, "rolehop: to sign in to %s, open %s and confirm the code %s\n", describe(s), printable(url), printable(aws.ToString(dev.UserCode)))
 	if o.OpenBrowser != nil {
-		if err := o.OpenBrowser(url); err != nil {
+		var refused *browser.RefusedError
+		if err := browser.CheckURL(url); errors.As(err, &refused) {
+			fmt.Fprintf(o.Out, "rolehop: warning: IAM Identity Center sent a sign-in address that is %s, not https; rolehop did not open it: check sso_region, sso_start_url and AWS_ENDPOINT_URL_SSO_OIDC\n", refused.What)
+		} else if err := o.OpenBrowser(url); err != nil {
 			fmt.Fprintf(o.Out, "rolehop: could not open a browser (%v): open the URL yourself\n", err)
 		}
 	}

@@ -87,6 +87,10 @@ type SSOServer struct {
 	// PageSize caps every ListAccounts/ListAccountRoles page (default 2, so
 	// pagination is exercised; max_result can lower it).
 	PageSize int
+	// VerificationURI, when set, is the device flow's verificationUri (and,
+	// with ?user_code=, its verificationUriComplete) instead of the
+	// server's own page: a hostile or broken sign-in endpoint.
+	VerificationURI string
 
 	srv *httptest.Server
 	sts *sts.Client
@@ -868,6 +872,9 @@ func (s *SSOServer) startDeviceAuthorization(c *SSOCall) ssoResult {
 	s.devices[d.code] = d
 	s.userCodes[d.userCode] = d.code
 	verify := s.URL + "/device/"
+	if s.VerificationURI != "" {
+		verify = s.VerificationURI
+	}
 	return ssoResult{body: map[string]any{
 		"deviceCode":              d.code,
 		"userCode":                d.userCode,

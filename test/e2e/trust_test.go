@@ -290,3 +290,30 @@ func TestTrustWriteTightens(t *testing.T) {
 		t.Errorf("another user read the written credentials: %s", read)
 	}
 }
+
+// TestTrustSignInURLScheme (finding 10): a verification URL from the
+// sign-in endpoint that is not https — a local file, a UNC path that
+// Windows would run, another scheme — is shown but never handed to the
+// browser opener.
+func TestTrustSignInURLScheme(t *testing.T) {
+	for _, hostile := range []string{"file:///etc/passwd", `\\attacker.example\share\run.exe`, "ms-msdt:/id PCWDiagnostic", "http://attacker.example/"} {
+		t.Run(hostile, func(t *testing.T) {
+			env, srv := newSSOEnv(t)
+			srv.VerificationURI = hostile
+			opened := filepath.Join(env.Dir, "opened")
+			shims := filepath.Join(env.Dir, "shims")
+			must(t, os.Mkdir(shims, 0o700))
+			must(t, os.WriteFile(filepath.Join(shims, "xdg-open"), []byte("#!/bin/sh\nprintf '%s\\n' \"$@\" >> "+shellQuote([]string{opened})+"\n"), 0o700))
+			res := env.RunWith(t, []string{"DISPLAY=:0", "PATH=" + shims + ":" + env.Get("PATH")}, "login", "sso-dev", "--use-device-code")
+			if res.Code != 0 {
+				t.Fatalf("login: %s", res)
+			}
+			if b, err := os.ReadFile(opened); err == nil {
+				t.Errorf("the opener was given %q", b)
+			}
+			if !strings.Contains(res.Stderr, "rolehop did not open it") {
+				t.Errorf("stderr does not say the URL was not opened: %q", res.Stderr)
+			}
+		})
+	}
+}
