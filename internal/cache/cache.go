@@ -67,9 +67,14 @@ type Meta struct {
 	SessionName string `json:"session_name,omitempty"`
 	Serial      string `json:"mfa_serial,omitempty"`
 	Source      string `json:"source,omitempty"`
-	// SSO is the token key (sso-session or start URL) of an SSO entry,
-	// so logout can find the entries of a session.
+	// SSO is the token key (sso-session or start URL) of the IAM Identity
+	// Center session the credentials come from: set on the SSO entry and
+	// on every entry of a chain after it, so logout removes them all.
 	SSO string `json:"sso,omitempty"`
+	// Origin is, on every entry of a chain that starts with a web
+	// identity, the key of that first step without the token's claims:
+	// `cache clear` finds the chain's entries by it without a token.
+	Origin string `json:"origin,omitempty"`
 }
 
 // Entry is one cached step's result.

@@ -151,14 +151,29 @@ func BuildSteps(p *plan.Plan, opts Options) ([]StepProvider, error) {
 	if opts.MinTTL == 0 {
 		opts.MinTTL = DefaultMinTTL
 	}
-	src, err := source.New(p.Source, source.Options{HTTPClient: opts.HTTPClient, STSRegion: p.STSRegion, STSEndpoint: p.STSEndpoint.Value, Getenv: opts.Getenv, Provided: opts.Provided, Notice: opts.Warn})
+	sopts := source.Options{HTTPClient: opts.HTTPClient, STSRegion: p.STSRegion, STSEndpoint: p.STSEndpoint.Value, Getenv: opts.Getenv, Provided: opts.Provided, Notice: opts.Warn}
+	var facts RunFacts
+	if opts.Store != nil && p.Source.Kind == plan.SourceWebIdent {
+		// The cache keys of a web identity's chain hold the token's
+		// claims (webIdentityKey.Claims), so the token is read now, once,
+		// and the first AssumeRoleWithWebIdentity sends these same bytes.
+		// Without the cache nothing is keyed: the token is read when
+		// needed, as the SDK does.
+		tok, err := source.ReadWebIdentityToken(p.Source, sopts)
+		if err != nil {
+			return nil, err
+		}
+		facts.WebIdentityClaims = tok.Claims()
+		sopts.WebIdentityToken = tok
+	}
+	src, err := source.New(p.Source, sopts)
 	if err != nil {
 		return nil, err
 	}
 	var prov aws.CredentialsProvider = &cache.Memo{Next: src, MinTTL: opts.MinTTL}
 	out := []StepProvider{{Hop: -1, Provider: prov}}
 	var mfaSession aws.CredentialsProvider
-	steps := Steps(p)
+	steps := StepsWith(p, facts)
 	for i, st := range steps {
 		minTTL := opts.MinTTL
 		if i == len(steps)-1 && opts.FinalMinTTL > minTTL {

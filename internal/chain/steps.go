@@ -28,6 +28,18 @@ type (
 	}
 	webIdentityKey struct {
 		Kind, RoleARN, TokenFile, SessionName, Region, Endpoint string
+		// Claims is source.ClaimsHash of the token (audit finding 3).
+		// Role, token path, session name and region do not say whose
+		// token it is: on a persistent CI runner with a fixed session
+		// name, a job the role's trust policy refuses (another branch,
+		// a pull request, another repository) would get a trusted job's
+		// cached credentials without STS ever seeing its token. The
+		// claims that name the identity (iss, sub, aud, repository, ref,
+		// …) do; exp, iat, nbf and jti are left out, since every token
+		// of the same identity has new ones and the cache would never
+		// serve a second run. Every later step is keyed by this step's
+		// key, so its hops are separated too.
+		Claims string
 	}
 	mfaKey struct {
 		Kind, Source, Serial, Region, Endpoint string
@@ -46,12 +58,32 @@ type (
 	}
 )
 
-// Steps lists the cacheable steps of p with their keys: the
-// credential_process source (if any), then per hop an optional MFA session
-// and the AssumeRole itself. Build and `cache clear` both use it, so the
-// keys they see are the same.
-func Steps(p *plan.Plan) []Step {
+// RunFacts are what the cache keys of a plan's steps need beyond the
+// plan: facts known only when the chain runs. BuildSteps gathers them.
+type RunFacts struct {
+	// WebIdentityClaims is source.ClaimsHash of the token a web-identity
+	// source uses in this run.
+	WebIdentityClaims string
+}
+
+// Steps lists the cacheable steps of p with the keys the plan alone
+// defines: StepsWith without run-time facts. `cache clear` uses it: for a
+// chain that starts with a web identity, whose entries are keyed by the
+// token's claims, those keys name no entry, but Meta.Origin of every step
+// is the Origin of every entry of that chain, whatever the token.
+func Steps(p *plan.Plan) []Step { return StepsWith(p, RunFacts{}) }
+
+// StepsWith lists the cacheable steps of p with their keys: the source
+// (credential_process, web identity, IAM Identity Center) if it is
+// cached, then per hop an optional MFA session and the AssumeRole itself.
+// Every step carries in its Meta the lineage of its source (Meta.SSO,
+// Meta.Origin): how logout and cache clear find all the entries of a
+// chain.
+func StepsWith(p *plan.Plan, facts RunFacts) []Step {
 	var steps []Step
+	// lineage holds the Meta fields every entry of the chain inherits
+	// from its source, however many hops down.
+	var lineage cache.Meta
 	prev := sourceIdentity(p.Source)
 	switch p.Source.Kind {
 	case plan.SourceProcess:
@@ -59,18 +91,24 @@ func Steps(p *plan.Plan) []Step {
 		steps = append(steps, Step{Key: prev, Hop: -1, Meta: cache.Meta{Kind: cache.KindProcess, Profile: p.Source.Profile}})
 	case plan.SourceSSO:
 		s := p.Source.SSO
+		// Logout ends the session: everything derived from it goes too.
+		lineage.SSO = s.TokenKey()
 		prev = cache.Key(ssoKey{cache.KindSSO, s.TokenKey(), s.StartURL, s.Region, s.AccountID, s.RoleName, s.PortalEndpoint})
-		steps = append(steps, Step{Key: prev, Hop: -1, Meta: cache.Meta{Kind: cache.KindSSO, Profile: p.Source.Profile,
-			RoleARN: s.AccountID + "/" + s.RoleName, Source: p.Source.Describe(), SSO: s.TokenKey()}})
+		steps = append(steps, Step{Key: prev, Hop: -1, Meta: inherit(lineage, cache.Meta{Kind: cache.KindSSO, Profile: p.Source.Profile,
+			RoleARN: s.AccountID + "/" + s.RoleName, Source: p.Source.Describe()})})
 	case plan.SourceWebIdent:
 		s := p.Source
-		prev = cache.Key(webIdentityKey{cache.KindWebIdent, s.WebIdentityRole.Value, s.WebIdentityTokenFile.Value, s.WebIdentitySessionName.Value, p.STSRegion, p.STSEndpoint.Value})
+		key := webIdentityKey{cache.KindWebIdent, s.WebIdentityRole.Value, s.WebIdentityTokenFile.Value, s.WebIdentitySessionName.Value, p.STSRegion, p.STSEndpoint.Value, ""}
+		// The key without the token: what `cache clear` can compute.
+		lineage.Origin = cache.Key(key)
+		key.Claims = facts.WebIdentityClaims
+		prev = cache.Key(key)
 		profile := s.Profile
 		if profile == "" {
 			profile = p.Profile.Value
 		}
-		steps = append(steps, Step{Key: prev, Hop: -1, Meta: cache.Meta{Kind: cache.KindWebIdent, Profile: profile,
-			RoleARN: s.WebIdentityRole.Value, SessionName: s.WebIdentitySessionName.Value, Source: s.Describe()}})
+		steps = append(steps, Step{Key: prev, Hop: -1, Meta: inherit(lineage, cache.Meta{Kind: cache.KindWebIdent, Profile: profile,
+			RoleARN: s.WebIdentityRole.Value, SessionName: s.WebIdentitySessionName.Value, Source: s.Describe()})})
 	}
 	for i, h := range p.Hops {
 		profile := h.Profile
@@ -79,8 +117,8 @@ func Steps(p *plan.Plan) []Step {
 		}
 		if h.MFA.Via == plan.MFAViaSession {
 			prev = cache.Key(mfaKey{cache.KindMFASession, prev, h.SerialNumber.Value, p.STSRegion, p.STSEndpoint.Value, p.MFASessionSeconds})
-			steps = append(steps, Step{Key: prev, Hop: i, Meta: cache.Meta{Kind: cache.KindMFASession, Profile: profile,
-				Serial: h.SerialNumber.Value, Source: p.Source.Describe()}})
+			steps = append(steps, Step{Key: prev, Hop: i, Meta: inherit(lineage, cache.Meta{Kind: cache.KindMFASession, Profile: profile,
+				Serial: h.SerialNumber.Value, Source: p.Source.Describe()})})
 		}
 		key := hopKey{
 			Kind: cache.KindAssumeRole, Source: prev, RoleARN: h.RoleARN.Value,
@@ -102,10 +140,22 @@ func Steps(p *plan.Plan) []Step {
 		if h.SessionNameFromCaller {
 			name = "<caller's name>"
 		}
-		steps = append(steps, Step{Key: prev, Hop: i, CappedKey: capped, Meta: cache.Meta{Kind: cache.KindAssumeRole, Profile: profile,
-			RoleARN: h.RoleARN.Value, SessionName: name, Serial: h.SerialNumber.Value}})
+		steps = append(steps, Step{Key: prev, Hop: i, CappedKey: capped, Meta: inherit(lineage, cache.Meta{Kind: cache.KindAssumeRole, Profile: profile,
+			RoleARN: h.RoleARN.Value, SessionName: name, Serial: h.SerialNumber.Value})})
 	}
 	return steps
+}
+
+// inherit returns m with the lineage fields of a chain's source: the IAM
+// Identity Center session (SSO) or the web identity without its token
+// (Origin) that all of the chain's credentials come from. A new source of
+// that kind (an `aws login` session, say) adds its field to cache.Meta,
+// sets it in lineage in StepsWith and copies it here; the command that
+// ends it deletes the entries whose field names it.
+func inherit(lineage, m cache.Meta) cache.Meta {
+	m.SSO = lineage.SSO
+	m.Origin = lineage.Origin
+	return m
 }
 
 // MayBeChained reports whether hop i of p asks for more than the 1-hour

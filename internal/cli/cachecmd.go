@@ -128,11 +128,19 @@ func newCacheClearCmd(sys IO) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			doomed := map[string]bool{}
+			// A chain that starts with a web identity is keyed by the
+			// token's claims, which clear does not read: its entries are
+			// found by their Origin. That removes the entries of every
+			// token (every identity) that used this web identity, and of
+			// every chain from it, not only this profile's hops.
+			doomed, origins := map[string]bool{}, map[string]bool{}
 			for _, st := range chain.Steps(p) {
 				doomed[st.Key] = true
 				if st.CappedKey != "" {
 					doomed[st.CappedKey] = true
+				}
+				if st.Meta.Origin != "" {
+					origins[st.Meta.Origin] = true
 				}
 			}
 			entries, err := store.List()
@@ -141,7 +149,7 @@ func newCacheClearCmd(sys IO) *cobra.Command {
 			}
 			n := 0
 			for _, e := range entries {
-				if doomed[e.Key] || (name != "" && e.Meta.Profile == name) {
+				if doomed[e.Key] || origins[e.Meta.Origin] || (name != "" && e.Meta.Profile == name) {
 					n++
 					doomed[e.Key] = true
 				}

@@ -116,6 +116,9 @@ func newLogoutCmd(sys IO) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Every entry derived from the session, the SSO step's and
+			// those of the MFA sessions and roles after it however many
+			// hops down, carries the session's token key (chain.StepsWith).
 			n := 0
 			if store, err := openStore(sys); err == nil {
 				entries, _ := store.List()

@@ -42,6 +42,9 @@ type Options struct {
 	Provided aws.CredentialsProvider
 	// Notice is told when a token cache was tightened; nil: nobody.
 	Notice func(format string, args ...any)
+	// WebIdentityToken, when set, is where a SourceWebIdent source gets its
+	// token (ReadWebIdentityToken); nil reads it on every call.
+	WebIdentityToken *WebIdentityToken
 }
 
 // New returns a provider for src whose failures are *Error. The caller

@@ -697,6 +697,56 @@ func probeCallback(ctx context.Context, u string) error {
 	return nil
 }
 
+// TestSSOLogoutRemovesDerivedRoles (audit finding 4): logout removes every
+// cached credential that came from the session, however many hops down
+// (SSO → role-a → role-b), so `exec role-b` asks for a login instead of
+// handing out the role's cached credentials; entries of other chains stay.
+func TestSSOLogoutRemovesDerivedRoles(t *testing.T) {
+	t.Parallel()
+	env, srv := newSSOEnv(t)
+	seed := seedAccounts(t)
+	env.WriteConfig(ssoConfig + `
+	[profile role-a]
+	role_arn = ` + devRoleARN + `
+	source_profile = sso-dev
+
+	[profile role-b]
+	role_arn = ` + prodRoleARN + `
+	source_profile = role-a
+`)
+	if res := env.Run(t, "login", "sso-dev", "--no-browser", "--use-device-code"); res.Code != 0 {
+		t.Fatalf("rolehop login failed: %s\nSSO calls:\n%s", res, srv.CallLog())
+	}
+	arn, _ := execCallerARN(t, env, "role-b")
+	if !strings.HasPrefix(arn, "arn:aws:sts::"+prodAccount+":assumed-role/prod/") {
+		t.Fatalf("identity %q, want role prod in %s", arn, prodAccount)
+	}
+	mustCalls(t, env.Proxy, "AssumeRole", 2)
+	// A chain that has nothing to do with the session: env keys → audit.
+	keys := []string{"AWS_ACCESS_KEY_ID=" + seed.CIUser.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + seed.CIUser.SecretAccessKey}
+	if res := env.RunWith(t, keys, "exec", "--role-arn", auditRoleARN, "--", "true"); res.Code != 0 {
+		t.Fatalf("exec --role-arn audit with ci-user's keys: %s", res)
+	}
+	if n := len(cacheList(t, env)); n != 4 {
+		t.Fatalf("%d cache entries, want 4 (SSO, role-a, role-b, audit)", n)
+	}
+
+	res := env.Run(t, "logout", "sso-dev")
+	if res.Code != 0 {
+		t.Fatalf("rolehop logout: %s", res)
+	}
+	if !strings.Contains(res.Stderr, "3 cached credential(s) removed") {
+		t.Errorf("logout does not say it removed the 3 cached credentials of the session: %q", res.Stderr)
+	}
+	res = env.Run(t, "exec", "role-b", "--", awsBin, "sts", "get-caller-identity", "--output", "json")
+	wantLoginHint(t, env, res, "sso-dev", "corp")
+	mustCalls(t, env.Proxy, "AssumeRole", 3) // the audit hop; nothing after logout
+	entries := cacheList(t, env)
+	if len(entries) != 1 || entries[0].RoleARN != auditRoleARN {
+		t.Errorf("cache after logout: %+v, want only the audit role's entry", entries)
+	}
+}
+
 // TestSSOLoginPKCE: the authorization-code flow with PKCE (what `aws sso
 // login` does by default for an sso-session since CLI 2.22): rolehop
 // registers for authorization_code with a loopback redirect URI, runs

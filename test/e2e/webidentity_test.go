@@ -3,8 +3,13 @@
 package e2e
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeJWT is what an OIDC provider would issue; moto accepts any token.
@@ -99,4 +104,97 @@ func TestWebIdentityGitHub(t *testing.T) {
 	env.Set("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "wrong")
 	bad := env.Run(t, "exec", "--no-cache", "--web-identity", "github", "--role-arn", devRoleARN, "--", "true")
 	wantCLIError(t, env, bad, 1, "id-token: write")
+}
+
+// testJWT is a token shaped as an OIDC provider issues it (header, claims,
+// signature; moto checks none of it) with the given claims.
+func testJWT(t *testing.T, claims map[string]any) string {
+	t.Helper()
+	body, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := base64.RawURLEncoding.EncodeToString
+	return enc([]byte(`{"alg":"RS256","typ":"JWT","kid":"k1"}`)) + "." + enc(body) + "." + enc([]byte("signature"))
+}
+
+// githubClaims are the claims of a GitHub Actions OIDC token for subject
+// sub and ref, issued at iat (exp, nbf and jti follow from it).
+func githubClaims(sub, ref string, iat int64) map[string]any {
+	return map[string]any{
+		"iss": "https://token.actions.githubusercontent.com", "aud": "sts.amazonaws.com", "sub": sub,
+		"repository": "org/app", "repository_owner": "org", "ref": ref,
+		"job_workflow_ref": "org/app/.github/workflows/deploy.yml@" + ref, "run_id": "4242",
+		"iat": iat, "nbf": iat - 5, "exp": iat + 300, "jti": fmt.Sprintf("jti-%d", iat),
+	}
+}
+
+// TestWebIdentityCacheKeyedByToken (audit finding 3): on a persistent
+// runner with a fixed session name, a job whose token names another
+// subject (a pull request instead of main) must not get the cached
+// credentials of a trusted job: STS must see its token. A new token with
+// the same claims (only iat, nbf, exp, jti differ) is the same identity
+// and uses the cache. Hops after the web identity are separated too, and
+// `cache clear --role-arn` finds every entry without reading a token.
+func TestWebIdentityCacheKeyedByToken(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t)
+	seedAccounts(t)
+	now := time.Now().Unix()
+	tokMain := testJWT(t, githubClaims("repo:org/app:ref:refs/heads/main", "refs/heads/main", now))
+	tokPR := testJWT(t, githubClaims("repo:org/app:pull_request", "refs/pull/7/merge", now))
+	tokMainAgain := testJWT(t, githubClaims("repo:org/app:ref:refs/heads/main", "refs/heads/main", now+60))
+	tokenFile := env.WriteFile("token", tokMain)
+	env.Set("AWS_WEB_IDENTITY_TOKEN_FILE", tokenFile)
+	env.Set("AWS_ROLE_ARN", devRoleARN)
+	env.Set("AWS_ROLE_SESSION_NAME", "runner-1")
+	webIdent, hops := 0, 0
+	run := func(token string, newWebIdent, newHops int, what string) {
+		t.Helper()
+		env.WriteFile("token", token)
+		arn, _ := execCallerARN(t, env)
+		if want := assumedARN(devAccount, "dev", "runner-1"); arn != want {
+			t.Fatalf("%s: identity %q, want %q", what, arn, want)
+		}
+		arn, _ = execCallerARN(t, env, "--role-arn", prodRoleARN)
+		if want := assumedARN(prodAccount, "prod", "runner-1"); arn != want {
+			t.Fatalf("%s, one more hop: identity %q, want %q", what, arn, want)
+		}
+		webIdent = wantNewCalls(t, env, "AssumeRoleWithWebIdentity", webIdent, newWebIdent, what)
+		hops = wantNewCalls(t, env, "AssumeRole", hops, newHops, what+", one more hop")
+		if newWebIdent > 0 {
+			calls := env.Proxy.Calls("AssumeRoleWithWebIdentity")
+			wantParam(t, calls[len(calls)-1], "WebIdentityToken", token)
+		}
+	}
+	run(tokMain, 1, 1, "token of main")
+	run(tokPR, 1, 1, "token of a pull request, same role and session name")
+	run(tokMainAgain, 0, 0, "a new token of main (same claims, new iat/exp/jti)")
+
+	entries := cacheList(t, env)
+	if len(entries) != 4 {
+		t.Fatalf("%d cache entries, want 4 (web identity and hop for each of two identities): %+v", len(entries), entries)
+	}
+
+	// Without the token, clear still finds the entries of both identities.
+	if err := os.Remove(tokenFile); err != nil {
+		t.Fatal(err)
+	}
+	if res := env.Run(t, "cache", "clear", "--role-arn", prodRoleARN); res.Code != 0 || !strings.Contains(res.Stderr, "removed 4 ") {
+		t.Fatalf("cache clear --role-arn without a token file: %s", res)
+	}
+	if entries := cacheList(t, env); len(entries) != 0 {
+		t.Errorf("entries left after cache clear: %+v", entries)
+	}
+
+	// A token that is not a JWT: one line, never the token; --no-cache
+	// does not need its claims.
+	const opaque = "opaque-token-0123456789abcdef"
+	env.WriteFile("token", opaque)
+	res := env.Run(t, "exec", "--", "true")
+	wantCLIError(t, env, res, 1, "not a JWT", "--no-cache")
+	assertNoSecrets(t, "stderr", res.Stderr, []string{opaque, tokMain, tokPR})
+	if res := env.Run(t, "exec", "--no-cache", "--", "true"); res.Code != 0 {
+		t.Errorf("exec --no-cache with an opaque token: %s", res)
+	}
 }
