@@ -116,6 +116,17 @@ func (o *serveOptions) run(ctx context.Context, sys IO, profiles []string) error
 	if err != nil {
 		return usageError{err}
 	}
+	// The token file's directory too (fsutil's trust rule): someone else's
+	// is refused before anything is fetched or written.
+	var tokenDir *fsutil.Dir
+	var tokenName string
+	if o.tokenFile != "" {
+		if tokenDir, tokenName, err = fsutil.OpenParent(o.tokenFile, fsutil.DirOptions{}); err != nil {
+			l.Close()
+			return fmt.Errorf("--token-file: %v", err)
+		}
+		defer tokenDir.Close()
+	}
 	if err := srv.Prime(ctx); err != nil {
 		l.Close()
 		return chain.Cause(err)
@@ -134,7 +145,7 @@ func (o *serveOptions) run(ctx context.Context, sys IO, profiles []string) error
 		url := scheme + "://" + l.Addr().String() + r.Path
 		tokenFile := ""
 		if o.tokenFile != "" {
-			if err := fsutil.WriteFileAtomic(o.tokenFile, []byte(r.Token), 0o600, false); err != nil {
+			if err := tokenDir.WriteFile(tokenName, []byte(r.Token), 0o600); err != nil {
 				l.Close()
 				return fmt.Errorf("--token-file: %v", err)
 			}

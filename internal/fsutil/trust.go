@@ -175,9 +175,18 @@ func (d *Dir) notice(format string, args ...any) {
 // refuses any other. It returns the longest existing prefix without links
 // and the names under it that do not exist (yet).
 func resolve(path string) (string, []string, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return "", nil, err
+	// Not filepath.Abs: it cleans "link/.." away lexically, where the
+	// system goes to the parent of the link's target.
+	abs := path
+	if !filepath.IsAbs(path) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", nil, err
+		}
+		abs = wd + string(filepath.Separator) + path
+		if path != "" && os.IsPathSeparator(path[0]) { // \x on Windows: rooted on the current drive
+			abs = filepath.VolumeName(wd) + path
+		}
 	}
 	vol := filepath.VolumeName(abs)
 	done := vol + string(filepath.Separator)
@@ -225,7 +234,7 @@ func resolve(path string) (string, []string, error) {
 }
 
 func splitPath(p string) []string {
-	return strings.FieldsFunc(p, func(r rune) bool { return os.IsPathSeparator(uint8(r)) })
+	return strings.FieldsFunc(p, func(r rune) bool { return r == '/' || r == filepath.Separator })
 }
 
 // validName refuses names that are not one entry of the directory.
@@ -246,6 +255,12 @@ func (d *Dir) Lstat(name string) (fs.FileInfo, error) {
 
 // open opens the entry name under the rule for entries: a regular file of
 // the user's, not a link, checked before the open and on the handle.
+//
+// os.Root ignores O_NOFOLLOW and follows a link that stays inside the
+// directory, so the entry is described without following (Lstat) first,
+// and the open file must be that same file (os.SameFile): a link swapped
+// in between is caught (TestEntrySwapRace), one pointing outside the
+// directory is refused by os.Root itself.
 func (d *Dir) open(name string, flag int, perm fs.FileMode) (*os.File, fs.FileInfo, error) {
 	before, err := d.Lstat(name)
 	switch {

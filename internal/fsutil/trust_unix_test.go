@@ -445,3 +445,25 @@ func TestReadShared(t *testing.T) {
 		}
 	})
 }
+
+// TestResolveNames: names with bytes that only look like separators once
+// truncated (U+012F) are one component, and ".." after a link goes to the
+// parent of the link's target.
+func TestResolveNames(t *testing.T) {
+	base := t.TempDir()
+	odd := mkdirMode(t, base, "dir\u012fname", 0o700)
+	mkdirMode(t, base, "a", 0o700)
+	mkdirMode(t, base, filepath.Join("a", "b"), 0o700)
+	symlink(t, filepath.Join("a", "b"), filepath.Join(base, "link"))
+	for path, want := range map[string]string{
+		odd:                    odd,
+		base + "/link/../b":    filepath.Join(base, "a", "b"), // not filepath.Join: it would clean ".." away
+		base + "/link/missing": filepath.Join(base, "a", "b"),
+		base + "/./a/../a/":    filepath.Join(base, "a"),
+	} {
+		got, _, err := resolve(path)
+		if err != nil || got != want {
+			t.Errorf("resolve(%s) = %s, %v; want %s", path, got, err, want)
+		}
+	}
+}

@@ -57,10 +57,11 @@ type Token struct {
 
 // tokenDir opens the directory of the token file at path under fsutil's
 // trust rule, and returns it with the file's name. For a write, a missing
-// directory is created and the directory and the file are kept private
-// (0700 / 0600; notice is told when they were more open).
+// directory is created. With notice, the directory and the files opened
+// through it are kept private (0700 / 0600), and notice is told when they
+// were more open; without, they are left as they are.
 func tokenDir(path string, write bool, notice func(string, ...any)) (*fsutil.Dir, string, error) {
-	d, err := fsutil.OpenDir(filepath.Dir(path), fsutil.DirOptions{Create: write, Private: write, Notice: notice})
+	d, err := fsutil.OpenDir(filepath.Dir(path), fsutil.DirOptions{Create: write, Private: write || notice != nil, Notice: notice})
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, "", err
 	}
@@ -74,8 +75,12 @@ func tokenDir(path string, write bool, notice func(string, ...any)) (*fsutil.Dir
 // rule; a missing file is fs.ErrNotExist. A file without a non-empty
 // accessToken string and a valid expiresAt is an error. Times are read to
 // the second (the AWS CLI writes whole seconds).
-func ReadToken(path string) (*Token, error) {
-	d, name, err := tokenDir(path, false, nil)
+func ReadToken(path string) (*Token, error) { return readToken(path, nil) }
+
+// readToken is ReadToken; with notice, a token cache that others could
+// read is tightened (see tokenDir).
+func readToken(path string, notice func(string, ...any)) (*Token, error) {
+	d, name, err := tokenDir(path, false, notice)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +224,7 @@ var ErrLoginNeeded = errors.New("login needed")
 // under a lock on the token file, so concurrent processes refresh once.
 func AccessToken(ctx context.Context, s *plan.SSO, o Options) (string, error) {
 	path := CachePath(o.Home, s.TokenKey())
-	t, err := ReadToken(path)
+	t, err := readToken(path, o.Notice)
 	if err == nil && t.ExpiresAt.Sub(o.now()) > RefreshWindow {
 		return t.AccessToken, nil
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -74,5 +76,54 @@ func TestAccessTokenNeedsLogin(t *testing.T) {
 	_ = tok.Write(CachePath(home, "corp"))
 	if got, err := AccessToken(context.Background(), s, o); err != nil || got != "old" {
 		t.Fatalf("near expiry: %q, %v", got, err)
+	}
+}
+
+// TestAccessTokenTightensTheCache: a token cache that others could read
+// (the AWS CLI creates ~/.aws/sso/cache with the umask's mode) is made
+// private when rolehop uses it, and rolehop says so; a cache directory
+// that others may write is refused and left as it is.
+func TestAccessTokenTightensTheCache(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Unix permission bits")
+	}
+	home := t.TempDir()
+	s := &plan.SSO{Session: "corp", StartURL: "https://x/start", Region: "us-east-1"}
+	path := CachePath(home, s.TokenKey())
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tok := `{"startUrl":"https://x/start","region":"us-east-1","accessToken":"at-1","expiresAt":"2099-01-01T00:00:00Z"}`
+	if err := os.WriteFile(path, []byte(tok), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for p, mode := range map[string]os.FileMode{filepath.Dir(path): 0o755, path: 0o644} { // whatever the umask
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var notices []string
+	o := Options{Home: home, Notice: func(f string, a ...any) { notices = append(notices, fmt.Sprintf(f, a...)) }}
+	if at, err := AccessToken(context.Background(), s, o); err != nil || at != "at-1" {
+		t.Fatalf("AccessToken = %q, %v", at, err)
+	}
+	for p, want := range map[string]os.FileMode{filepath.Dir(path): 0o700, path: 0o600} {
+		if st, err := os.Stat(p); err != nil || st.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %04o", p, st.Mode().Perm(), want)
+		}
+	}
+	if len(notices) != 2 {
+		t.Errorf("notices %q, want one for the directory and one for the file", notices)
+	}
+
+	if err := os.Chmod(filepath.Dir(path), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	_, err := AccessToken(context.Background(), s, o)
+	if err == nil || !strings.Contains(err.Error(), "writable by every user") || errors.Is(err, ErrLoginNeeded) {
+		t.Errorf("a cache directory every user may write: err = %v", err)
+	}
+	if st, _ := os.Stat(filepath.Dir(path)); st.Mode().Perm() != 0o777 {
+		t.Errorf("a refused directory was changed to %v", st.Mode().Perm())
 	}
 }

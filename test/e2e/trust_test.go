@@ -317,3 +317,19 @@ func TestTrustSignInURLScheme(t *testing.T) {
 		})
 	}
 }
+
+// TestTrustServeTokenFile: `serve --token-file` into another user's
+// directory is refused before any STS call, and nothing is written there.
+func TestTrustServeTokenFile(t *testing.T) {
+	w := newTrustWorld(t)
+	home := w.home(t, victimUID)
+	theirs := filepath.Join(w.shared, "theirs")
+	w.attacker(t, "mkdir -m 777 "+theirs)
+	token := filepath.Join(theirs, "token")
+	res := w.as(t, victimUID, home, nil, w.bin, append(append([]string{"serve"}, prodArgs...), "--token-file", token)...)
+	wantCLIError(t, w.env, res, 1, "--token-file", theirs, "owned by uid 2001")
+	if _, err := os.Lstat(token); err == nil {
+		t.Error("the token was written into the attacker's directory")
+	}
+	mustCalls(t, w.env.Proxy, "AssumeRole", 0)
+}
