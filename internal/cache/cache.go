@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -113,9 +112,6 @@ type Store struct {
 	lockTimeout time.Duration
 	onWait      func(Meta) (done func())
 	notice      func(format string, args ...any)
-
-	mu     sync.Mutex
-	opened *fsutil.Dir // once it passed the rule
 }
 
 // Option configures a Store.
@@ -168,14 +164,11 @@ func isKey(s string) bool {
 
 func entryName(key string) string { return key + ".json" }
 
-// dirHandle opens the directory under the trust rule, once; it is created
-// (0700) when create is set. A missing directory is fs.ErrNotExist.
+// dirHandle opens the directory under the trust rule, for one operation
+// (a long-running process sees the directory as it is now, even one that
+// was removed and made again); it is created (0700) when create is set. A
+// missing directory is fs.ErrNotExist. The caller closes it.
 func (s *Store) dirHandle(create bool) (*fsutil.Dir, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.opened != nil {
-		return s.opened, nil
-	}
 	d, err := fsutil.OpenDir(s.dir, fsutil.DirOptions{Create: create, Private: true, Notice: s.notice})
 	if errors.Is(err, fs.ErrNotExist) && !create {
 		return nil, err
@@ -183,7 +176,6 @@ func (s *Store) dirHandle(create bool) (*fsutil.Dir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cache directory %w (ROLEHOP_CACHE_DIR names another; --no-cache runs without one)", err)
 	}
-	s.opened = d
 	return d, nil
 }
 
@@ -197,6 +189,7 @@ func (s *Store) lookup(key string) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer d.Close()
 	if !isKey(key) {
 		return nil, nil
 	}
@@ -233,6 +226,7 @@ func (s *Store) Put(key string, meta Meta, creds aws.Credentials) error {
 	if err != nil {
 		return err
 	}
+	defer d.Close()
 	b, err := json.MarshalIndent(Entry{Version: entryVersion, Meta: meta, Created: s.now().UTC(), Credentials: fromAWS(creds)}, "", "  ")
 	if err != nil {
 		return err
@@ -260,8 +254,12 @@ func (s *Store) remove(key string) (bool, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
-	if err != nil || !isKey(key) {
+	if err != nil {
 		return false, err
+	}
+	defer d.Close()
+	if !isKey(key) {
+		return false, nil
 	}
 	b, err := d.ReadFile(entryName(key))
 	if err != nil || parseEntry(b) == nil {
@@ -282,6 +280,7 @@ func (s *Store) keys() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer d.Close()
 	entries, err := d.Entries()
 	if err != nil {
 		return nil, err
@@ -374,6 +373,7 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	if err != nil {
 		return aws.Credentials{}, err
 	}
+	defer d.Close()
 	var onWait func()
 	waitDone := func() {}
 	if p.Store.onWait != nil {
