@@ -118,7 +118,14 @@ func (w *world) command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd.Dir = w.dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 2 * time.Second
+	// WaitDelay starts when rolehop exits; when it runs out, Wait closes
+	// the stdout pipe even if its reader has not drained it yet. With 100+
+	// processes on two cores the reading goroutine can wait over 2 s for
+	// the CPU: a credential-process run that exited 0 then came back
+	// with only its first 512 bytes (bytes.Buffer reads 512 at a time). The
+	// pipe closes at once when rolehop exits, unless a child kept it open,
+	// so a long delay costs nothing.
+	cmd.WaitDelay = 30 * time.Second
 	return cmd
 }
 
