@@ -74,6 +74,10 @@ type Meta struct {
 	// identity, the key of that first step without the token's claims:
 	// `cache clear` finds the chain's entries by it without a token.
 	Origin string `json:"origin,omitempty"`
+	// Login is the login_session of the `aws login` session the
+	// credentials come from, on every entry of such a chain, so that
+	// logout removes them all.
+	Login string `json:"login,omitempty"`
 }
 
 // Entry is one cached step's result.

@@ -85,6 +85,10 @@ func StepsWith(p *plan.Plan, facts RunFacts) []Step {
 	// from its source, however many hops down.
 	var lineage cache.Meta
 	prev := sourceIdentity(p.Source)
+	if p.Source.Kind == plan.SourceLogin {
+		// Logout ends the session: everything derived from it goes too.
+		lineage.Login = p.Source.Login.Session
+	}
 	switch p.Source.Kind {
 	case plan.SourceProcess:
 		prev = cache.Key(processKey{cache.KindProcess, p.Source.Profile, p.Source.Command})
@@ -155,6 +159,7 @@ func StepsWith(p *plan.Plan, facts RunFacts) []Step {
 func inherit(lineage, m cache.Meta) cache.Meta {
 	m.SSO = lineage.SSO
 	m.Origin = lineage.Origin
+	m.Login = lineage.Login
 	return m
 }
 
@@ -187,6 +192,8 @@ func sourceIdentity(s plan.Source) string {
 		return "imds:" + s.IMDSEndpoint
 	case plan.SourceProcess:
 		return "process:" + s.Profile + ":" + s.Command
+	case plan.SourceLogin:
+		return "login:" + s.Login.Session + ":" + s.Login.CacheFile
 	}
 	return string(s.Kind)
 }

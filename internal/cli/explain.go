@@ -1,7 +1,12 @@
 package cli
 
 import (
+	"time"
+
 	"github.com/spf13/cobra"
+
+	"github.com/rolehop/rolehop/internal/login"
+	"github.com/rolehop/rolehop/internal/source"
 )
 
 func newExplainCmd(sys IO) *cobra.Command {
@@ -28,6 +33,9 @@ silently use the keys. No network call is made and no secret is printed.`,
 			p, err := o.resolve(sys, firstArg(args))
 			if err != nil {
 				return err
+			}
+			if l := p.Source.Login; l != nil {
+				l.State = login.Describe(l.CacheDir, l.Session, source.LoginHint(p.Source), time.Now())
 			}
 			if asJSON {
 				return p.WriteJSON(sys.Out)

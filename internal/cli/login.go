@@ -7,6 +7,8 @@ import (
 
 	"github.com/rolehop/rolehop/internal/awsconfig"
 	"github.com/rolehop/rolehop/internal/browser"
+	"github.com/rolehop/rolehop/internal/cache"
+	"github.com/rolehop/rolehop/internal/login"
 	"github.com/rolehop/rolehop/internal/plan"
 	"github.com/rolehop/rolehop/internal/source"
 	"github.com/rolehop/rolehop/internal/sso"
@@ -102,12 +104,38 @@ func newLogoutCmd(sys IO) *cobra.Command {
 	var session string
 	args, complete := oneProfileArg(sys)
 	cmd := &cobra.Command{
-		Use:               "logout [PROFILE | --sso-session NAME]",
-		Short:             "End an IAM Identity Center session: remove its token and cached role credentials",
-		Example:           `  rolehop logout sso-dev`,
+		Use:   "logout [PROFILE | --sso-session NAME]",
+		Short: "End an IAM Identity Center or aws login session: remove its token and the role credentials cached from it",
+		Long: `Sign out of the session a profile's chain starts from, and remove every role credential
+rolehop cached from it, however many hops down:
+
+  - IAM Identity Center: the token in ~/.aws/sso/cache (after telling the portal to end the
+    session), as "aws sso logout" does;
+  - aws login (login_session): the session's file in the login cache, as "aws logout" does.`,
+		Example: `  rolehop logout sso-dev
+  rolehop logout console`,
 		Args:              args,
 		ValidArgsFunction: complete,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if session == "" {
+				p, err := o.resolve(sys, firstArg(args))
+				if err != nil {
+					return err
+				}
+				if l := p.Source.Login; l != nil {
+					removed, err := login.Logout(l.CacheDir, l.Session)
+					if err != nil {
+						return err
+					}
+					n := removeDerived(sys, func(m cache.Meta) bool { return m.Login == l.Session })
+					state := "no session was cached"
+					if removed {
+						state = "session removed from " + l.CacheFile
+					}
+					sys.UI.Noticef("signed out of the aws login session %s: %s, %d cached credential(s) removed", l.Session, state, n)
+					return nil
+				}
+			}
 			s, hint, err := o.ssoTarget(sys, firstArg(args), session)
 			if err != nil {
 				return err
@@ -116,20 +144,7 @@ func newLogoutCmd(sys IO) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// Every entry derived from the session, the SSO step's and
-			// those of the MFA sessions and roles after it however many
-			// hops down, carries the session's token key (chain.StepsWith).
-			n := 0
-			if store, err := openStore(sys); err == nil {
-				entries, _ := store.List()
-				for _, e := range entries {
-					if e.Meta.SSO == s.TokenKey() {
-						if store.Delete(e.Key) == nil {
-							n++
-						}
-					}
-				}
-			}
+			n := removeDerived(sys, func(m cache.Meta) bool { return m.SSO == s.TokenKey() })
 			state := "no token was cached"
 			if removed {
 				state = "token removed"
@@ -138,9 +153,28 @@ func newLogoutCmd(sys IO) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&o.profile, "profile", "", "profile whose chain starts from IAM Identity Center (same as the PROFILE argument)")
+	cmd.Flags().StringVar(&o.profile, "profile", "", "profile whose chain starts from IAM Identity Center or an aws login session (same as the PROFILE argument)")
 	cmd.Flags().StringVar(&session, "sso-session", "", "sign out of this [sso-session NAME]")
 	return cmd
+}
+
+// removeDerived removes the cache entries of a session: every entry
+// derived from it, the source's and those of the MFA sessions and roles
+// after it however many hops down, carries the session in its Meta
+// (chain.StepsWith). It returns how many it removed.
+func removeDerived(sys IO, of func(cache.Meta) bool) int {
+	store, err := openStore(sys)
+	if err != nil {
+		return 0
+	}
+	entries, _ := store.List()
+	n := 0
+	for _, e := range entries {
+		if of(e.Meta) && store.Delete(e.Key) == nil {
+			n++
+		}
+	}
+	return n
 }
 
 func orDefault(s, def string) string {

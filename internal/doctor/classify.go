@@ -146,6 +146,8 @@ func (fc failureContext) sourceFailed(se *source.Error) Finding {
 		f.Fix = "check that the container credentials endpoint " + s.ContainerURL + " is running and AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE) is current"
 	case plan.SourceSSO:
 		f.Fix = "sign in again: " + source.LoginHint(s)
+	case plan.SourceLogin:
+		f.Fix = "the aws login session (" + s.Login.CacheFile + ") needs a new sign-in or the error above fixed: " + source.LoginHint(s)
 	case plan.SourceWebIdent:
 		f.Fix = "check the web identity token (" + s.WebIdentityTokenFile.Value + ") and that " + s.WebIdentityRole.Value + " trusts its issuer and audience"
 	case plan.SourceIMDS:

@@ -37,6 +37,14 @@ func (p *Plan) WriteText(w io.Writer) error {
 		row("token cache", fmt.Sprintf("~/.aws/sso/cache/<sha1 of %q>.json (shared with the AWS CLI)", sso.TokenKey()), "")
 		row("note", "IAM Identity Center credentials are a role session: every hop after them is role chaining (max 1 hour)", "")
 	}
+	if l := p.Source.Login; l != nil {
+		row("login session", l.Session, l.From)
+		row("cache file", l.CacheFile+" (shared with the AWS CLI)", l.CacheFrom)
+		if l.State != "" {
+			row("session", l.State, "")
+		}
+		row("refreshed by", "the sign-in service in "+l.Region+orEndpoint(l.Endpoint)+", under a lock, when less than 5 minutes are left", "")
+	}
 	if len(p.Source.Tried) > 0 {
 		row("tried first", strings.Join(p.Source.Tried, "; "), "")
 	}
@@ -133,4 +141,12 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(masked)
+}
+
+// orEndpoint is " at ENDPOINT" for an overridden endpoint.
+func orEndpoint(endpoint string) string {
+	if endpoint == "" {
+		return ""
+	}
+	return " at " + endpoint
 }

@@ -48,6 +48,7 @@ const (
 	SourceIMDS      SourceKind = "instance-metadata"  // EC2 instance role (IMDSv2)
 	SourceWebIdent  SourceKind = "web-identity"       // AssumeRoleWithWebIdentity with an OIDC token
 	SourceSSO       SourceKind = "sso"                // IAM Identity Center role credentials
+	SourceLogin     SourceKind = "login"              // an `aws login` console session (login_session)
 	SourceProvided  SourceKind = "provided"           // credentials given by a library caller
 )
 
@@ -86,6 +87,9 @@ type Source struct {
 	// SourceSSO.
 	SSO *SSO `json:"sso,omitempty"`
 
+	// SourceLogin.
+	Login *Login `json:"login,omitempty"`
+
 	// Tried lists the ambient sources looked at before this one, for
 	// "no credentials found" messages.
 	Tried []string `json:"tried,omitempty"`
@@ -98,7 +102,7 @@ func (s Source) Temporary() (temporary, known bool) {
 	switch s.Kind {
 	case SourceEnv, SourceStatic:
 		return s.SessionToken != "", true
-	case SourceIMDS, SourceWebIdent, SourceSSO:
+	case SourceIMDS, SourceWebIdent, SourceSSO, SourceLogin:
 		return true, true
 	}
 	return false, false
@@ -129,6 +133,25 @@ func (s *SSO) TokenKey() string {
 	return s.StartURL
 }
 
+// Login is an `aws login` source: the console session a profile's
+// login_session names, cached by the AWS CLI.
+type Login struct {
+	// Session is the login_session value (the signed-in principal's ARN).
+	Session string `json:"session"`
+	From    string `json:"from"`
+	// CacheDir holds the session's file, FileName(Session); CacheFrom says
+	// why that directory (AWS_LOGIN_CACHE_DIRECTORY or the default).
+	CacheDir  string `json:"cache_dir"`
+	CacheFile string `json:"cache_file"`
+	CacheFrom string `json:"cache_from"`
+	// Region and Endpoint of the sign-in service that refreshes it.
+	Region   string `json:"region"`
+	Endpoint string `json:"endpoint,omitempty"`
+	// State is what the cache file says now (explain fills it): the
+	// session's expiry, or why it cannot be used. Never a token.
+	State string `json:"state,omitempty"`
+}
+
 // RoleSession reports whether the source's credentials are known to be a
 // role session, so that assuming a role with them is role chaining (capped
 // at 1 hour). EC2 instance roles are exempt by AWS's definition.
@@ -157,6 +180,8 @@ func (s Source) Describe() string {
 			where = s.SSO.StartURL
 		}
 		return fmt.Sprintf("IAM Identity Center role %s in %s (%s)", s.SSO.RoleName, s.SSO.AccountID, where)
+	case SourceLogin:
+		return fmt.Sprintf("aws login session of profile %q (%s)", s.Profile, s.Login.Session)
 	case SourceWebIdent:
 		token := "the token in " + s.WebIdentityTokenFile.Value
 		if s.WebIdentityTokenFile.Value == GitHubOIDC {

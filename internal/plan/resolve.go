@@ -3,10 +3,12 @@ package plan
 import (
 	"cmp"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/rolehop/rolehop/internal/awsconfig"
+	"github.com/rolehop/rolehop/internal/login"
 )
 
 // defaultSTSRegion is used for STS calls when no region is configured. The
@@ -66,6 +68,7 @@ func Resolve(req Request) (*Plan, error) {
 	}
 	r.resolveRegion()
 	r.resolveEndpoint()
+	r.resolveLogin()
 	r.plan.Notes = append(r.plan.Notes, r.notes...)
 	return r.plan, nil
 }
@@ -410,6 +413,9 @@ func (r *resolver) profileChain(name string, stack []string) (Source, []rawHop, 
 		r.note(fmt.Sprintf("profile %q has role_arn and its own access keys but no source_profile: rolehop uses its keys as the Go SDK does; the AWS CLI refuses this profile", name))
 	case p.Has("sso_session") || p.Has("sso_account_id"):
 		src, err = r.ssoSource(p, "its own IAM Identity Center settings (no source_profile)")
+	case p.Has("login_session"):
+		src = r.loginSource(p, "its own aws login session (no source_profile)")
+		r.note(fmt.Sprintf("profile %q has role_arn and login_session but no source_profile: rolehop assumes the role with the session's credentials as the Go SDK does", name))
 	case p.Has("credential_process"):
 		src = processSource(p, "its own credential_process (no source_profile or credential_source)")
 		r.note(fmt.Sprintf("profile %q has role_arn and credential_process but no source_profile: rolehop assumes the role with the process's credentials as the Go SDK does; the AWS CLI refuses this profile", name))
@@ -470,6 +476,10 @@ func (r *resolver) profileSource(p *awsconfig.Profile, stack []string) (Source, 
 	case hasStaticKeys(p) || p.Has("aws_access_key_id") || p.Has("aws_secret_access_key"):
 		src, err := staticSource(p, from)
 		return src, nil, err
+	// Before credential_process, as in botocore (CredentialResolver: login,
+	// then process) and aws-sdk-go-v2 (config/resolve_credentials.go).
+	case p.Has("login_session"):
+		return r.loginSource(p, from), nil, nil
 	case p.Has("credential_process"):
 		return processSource(p, from), nil, nil
 	case p.Has("sso_session") || p.Has("sso_start_url") || p.Has("sso_account_id") || p.Has("sso_role_name"):
@@ -480,7 +490,45 @@ func (r *resolver) profileSource(p *awsconfig.Profile, stack []string) (Source, 
 	case p.Has("credential_source") || p.Has("source_profile"):
 		return Source{}, nil, errorf("profile %q (%s) has credential_source/source_profile but no role_arn: add role_arn = arn:aws:iam::ACCOUNT:role/NAME", p.Name, p.Origin())
 	}
-	return Source{}, nil, errorf("profile %q (%s) has no credentials: add aws_access_key_id/aws_secret_access_key, credential_process, or role_arn with source_profile", p.Name, p.Origin())
+	return Source{}, nil, errorf("profile %q (%s) has no credentials: add aws_access_key_id/aws_secret_access_key, credential_process, login_session (aws login), or role_arn with source_profile", p.Name, p.Origin())
+}
+
+// loginSource reads an `aws login` profile: login_session names the session
+// whose credentials the AWS CLI caches (botocore utils.py
+// get_login_token_cache_directory, generate_login_cache_key).
+func (r *resolver) loginSource(p *awsconfig.Profile, from string) Source {
+	v, _ := p.Get("login_session")
+	dir, dirFrom := login.CacheDir(r.env, awsconfig.HomeDir(r.env))
+	name := strings.TrimSpace(v.Value)
+	return Source{Kind: SourceLogin, Profile: p.Name, From: from, Login: &Login{
+		Session: name, From: v.Origin(), CacheDir: dir, CacheFile: filepath.Join(dir, login.FileName(name)), CacheFrom: dirFrom,
+	}}
+}
+
+// resolveLogin sets the sign-in service a login source refreshes with: the
+// chain's region, else the login profile's own, else us-east-1; its
+// endpoint from AWS_ENDPOINT_URL_SIGNIN, then AWS_ENDPOINT_URL.
+func (r *resolver) resolveLogin() {
+	l := r.plan.Source.Login
+	if l == nil {
+		return
+	}
+	l.Region = r.plan.Region.Value
+	if l.Region == "" {
+		if prof, ok := r.cfg.Profile(r.plan.Source.Profile); ok {
+			if v, ok := prof.Get("region"); ok {
+				l.Region = strings.TrimSpace(v.Value)
+			}
+		}
+	}
+	if l.Region == "" {
+		l.Region = defaultSTSRegion
+		r.note("no region configured: the aws login session is refreshed through the sign-in service in " + defaultSTSRegion + " (set region in the profile)")
+	}
+	if strings.EqualFold(r.env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
+		return
+	}
+	l.Endpoint = firstEnv(r.env, "AWS_ENDPOINT_URL_SIGNIN", "AWS_ENDPOINT_URL")
 }
 
 // credentialSource handles credential_source = Environment | EcsContainer | Ec2InstanceMetadata.

@@ -73,6 +73,8 @@ func newProvider(src plan.Source, opts Options) (aws.CredentialsProvider, error)
 		return &sso.RoleProvider{SSO: src.SSO, Opts: sso.Options{
 			Home: awsconfig.HomeDir(opts.Getenv), HTTPClient: opts.HTTPClient, Now: opts.Clock, LoginHint: LoginHint(src), Notice: opts.Notice,
 		}}, nil
+	case plan.SourceLogin:
+		return newLogin(src, opts), nil
 	case plan.SourceEnv, plan.SourceStatic:
 		p := credentials.NewStaticCredentialsProvider(src.AccessKeyID, src.SecretAccessKey.Reveal(), src.SessionToken.Reveal())
 		return p, nil
@@ -136,6 +138,9 @@ func jsonProblem(err error) string {
 
 // LoginHint is the command that logs in for an SSO source.
 func LoginHint(src plan.Source) string {
+	if src.Kind == plan.SourceLogin {
+		return "aws login --profile " + src.Profile
+	}
 	if src.Profile != "" {
 		return "rolehop login " + src.Profile
 	}

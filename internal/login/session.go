@@ -1,0 +1,162 @@
+// Package login is the `aws login` session for rolehop (AWS CLI v2.32+): a
+// profile's login_session names a console sign-in whose credentials the AWS
+// CLI caches in $AWS_LOGIN_CACHE_DIRECTORY or ~/.aws/login/cache, and
+// refreshes with the AWS Sign-In service's CreateOAuth2Token and a DPoP
+// proof. rolehop reads and refreshes the very same file, so a session
+// started by `aws login` serves both tools, and either one's refresh the
+// other.
+package login
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// timeFormat is how botocore writes accessToken.expiresAt
+// (botocore/credentials.py, LoginCredentialFetcher.refresh_credentials).
+const timeFormat = "2006-01-02T15:04:05Z"
+
+// CacheDir is where `aws login` keeps its sessions: AWS_LOGIN_CACHE_DIRECTORY
+// (botocore expands ~ and $VARS in it, utils.get_login_token_cache_directory)
+// or ~/.aws/login/cache. from says which.
+func CacheDir(getenv func(string) string, home string) (dir, from string) {
+	if d := getenv("AWS_LOGIN_CACHE_DIRECTORY"); d != "" {
+		if d == "~" || strings.HasPrefix(d, "~/") {
+			d = filepath.Join(home, d[1:])
+		}
+		return d, "env AWS_LOGIN_CACHE_DIRECTORY"
+	}
+	return filepath.Join(home, ".aws", "login", "cache"), "~/.aws/login/cache"
+}
+
+// FileName is the cache file of a login_session: the lower-case hex SHA-256
+// of the value (botocore utils.generate_login_cache_key; aws-sdk-go-v2
+// logincreds.StandardCachedTokenFilepath also trims spaces, which the
+// config parsers have done already).
+func FileName(session string) string {
+	sum := sha256.Sum256([]byte(strings.TrimSpace(session)))
+	return hex.EncodeToString(sum[:]) + ".json"
+}
+
+// Session is a cache file's content. Fields rolehop does not know, at the
+// top level and inside accessToken, are kept byte for byte on rewrite.
+type Session struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+	AccountID       string
+	ExpiresAt       time.Time
+	ClientID        string
+	RefreshToken    string
+	DPoPKey         string
+
+	raw    map[string]json.RawMessage
+	access map[string]json.RawMessage
+}
+
+// required are the fields a session needs, as botocore and the Go SDK
+// check them (LoginCredentialFetcher._REQUIRED_TOKEN_FIELDS,
+// logincreds loginToken.Validate).
+var required = []string{"accessToken.accessKeyId", "accessToken.secretAccessKey", "accessToken.sessionToken",
+	"accessToken.accountId", "accessToken.expiresAt", "clientId", "refreshToken", "dpopKey"}
+
+// Parse reads a cache file. Errors say what is missing or malformed and
+// never quote the file (it holds keys and tokens).
+func Parse(b []byte) (*Session, error) {
+	s := &Session{raw: map[string]json.RawMessage{}, access: map[string]json.RawMessage{}}
+	if err := json.Unmarshal(b, &s.raw); err != nil || s.raw == nil {
+		return nil, errors.New("it is not a JSON object")
+	}
+	if v, ok := s.raw["accessToken"]; ok && json.Unmarshal(v, &s.access) != nil {
+		return nil, errors.New("its accessToken is not a JSON object")
+	}
+	str := func(m map[string]json.RawMessage, k string) string {
+		var v string
+		_ = json.Unmarshal(m[k], &v)
+		return v
+	}
+	s.AccessKeyID, s.SecretAccessKey, s.SessionToken = str(s.access, "accessKeyId"), str(s.access, "secretAccessKey"), str(s.access, "sessionToken")
+	s.AccountID = str(s.access, "accountId")
+	s.ClientID, s.RefreshToken, s.DPoPKey = str(s.raw, "clientId"), str(s.raw, "refreshToken"), str(s.raw, "dpopKey")
+	var missing []string
+	for _, k := range required {
+		if strings.HasPrefix(k, "accessToken.") && str(s.access, strings.TrimPrefix(k, "accessToken.")) == "" ||
+			!strings.HasPrefix(k, "accessToken.") && str(s.raw, k) == "" {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("it lacks %s", strings.Join(missing, ", "))
+	}
+	t, err := parseTime(str(s.access, "expiresAt"))
+	if err != nil {
+		return nil, errors.New("its accessToken.expiresAt is not a time")
+	}
+	s.ExpiresAt = t
+	return s, nil
+}
+
+// parseTime reads the expiry as botocore writes it ("…Z") or as the Go SDK
+// does (RFC 3339 with fractions), to the second.
+func parseTime(v string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.UTC().Truncate(time.Second), nil
+}
+
+// Credentials are the session's current credentials.
+func (s *Session) Credentials() aws.Credentials {
+	return aws.Credentials{AccessKeyID: s.AccessKeyID, SecretAccessKey: s.SecretAccessKey, SessionToken: s.SessionToken,
+		CanExpire: true, Expires: s.ExpiresAt, AccountID: s.AccountID, Source: "rolehop:login"}
+}
+
+// Marshal encodes the session as the AWS CLI writes it, with every field
+// rolehop does not know kept as it was.
+func (s *Session) Marshal() ([]byte, error) {
+	access := map[string]json.RawMessage{}
+	for k, v := range s.access {
+		access[k] = v
+	}
+	set := func(m map[string]json.RawMessage, k, v string) { m[k], _ = json.Marshal(v) }
+	set(access, "accessKeyId", s.AccessKeyID)
+	set(access, "secretAccessKey", s.SecretAccessKey)
+	set(access, "sessionToken", s.SessionToken)
+	set(access, "accountId", s.AccountID)
+	set(access, "expiresAt", s.ExpiresAt.UTC().Format(timeFormat))
+	raw := map[string]json.RawMessage{}
+	for k, v := range s.raw {
+		raw[k] = v
+	}
+	b, err := marshal(access)
+	if err != nil {
+		return nil, err
+	}
+	raw["accessToken"] = b
+	set(raw, "clientId", s.ClientID)
+	set(raw, "refreshToken", s.RefreshToken)
+	set(raw, "dpopKey", s.DPoPKey)
+	return marshal(raw)
+}
+
+// marshal encodes m (keys sorted) without HTML escaping: the PEM key and
+// tokens stay readable to every JSON reader.
+func marshal(m map[string]json.RawMessage) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
