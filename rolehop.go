@@ -19,6 +19,12 @@
 // environment). The returned config then holds only the region and the
 // credentials; to keep endpoints, retryers and other settings of your own,
 // pass your config with WithBaseConfig.
+//
+// rolehop's own calls (STS, IAM Identity Center) are retried and timed out
+// as the CLI's are: max_attempts and retry_mode of the profile, or
+// AWS_MAX_ATTEMPTS and AWS_RETRY_MODE, and ROLEHOP_HTTP_TIMEOUT; the
+// retryer of a WithBaseConfig config governs only the clients built from
+// the returned config.
 package rolehop
 
 import (

@@ -8,16 +8,14 @@ package chain
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 
+	"github.com/rolehop/rolehop/internal/awsclient"
 	"github.com/rolehop/rolehop/internal/cache"
 	"github.com/rolehop/rolehop/internal/hop"
 	"github.com/rolehop/rolehop/internal/plan"
@@ -31,8 +29,9 @@ const DefaultMinTTL = 5 * time.Minute
 
 // Options are the injectable parts of a chain.
 type Options struct {
-	// HTTPClient for STS and the credential endpoints; nil means
-	// HTTPClientFromEnv (bounded connect and request timeouts).
+	// HTTPClient for AWS calls and the credential endpoints; nil means a
+	// client with the plan's per-attempt timeout (ROLEHOP_HTTP_TIMEOUT,
+	// plan.Retry). Retries follow the plan's retry settings either way.
 	HTTPClient *http.Client
 	// Prompt asks for MFA codes on a terminal; nil means there is none.
 	Prompt func(ctx context.Context, serial string) (string, error)
@@ -59,43 +58,44 @@ type Options struct {
 	NoChainingRetry bool
 }
 
-// DefaultHTTPTimeout bounds one HTTP attempt (connect, send, answer). With
-// the retryer's 3 attempts and at most 6 s of backoff, an STS step that
-// never answers fails within about 36 s: inside the 1 minute after which
-// aws-sdk-go-v2's credential_process provider kills the process
-// (processcreds.DefaultTimeout), so a consumer sees rolehop's message.
-// STS answers in well under a second.
-const DefaultHTTPTimeout = 10 * time.Second
-
-// dialTimeout bounds connecting, within the attempt's timeout.
-const dialTimeout = 5 * time.Second
+// DefaultHTTPTimeout bounds one HTTP attempt (connect, send, answer):
+// plan.DefaultAttemptTimeout, which says why.
+const DefaultHTTPTimeout = plan.DefaultAttemptTimeout
 
 // DefaultHTTPClient bounds how long an unreachable endpoint can stall a run.
-func DefaultHTTPClient() *http.Client { return httpClient(DefaultHTTPTimeout) }
-
-func httpClient(timeout time.Duration) *http.Client {
-	tr := awshttp.NewBuildableClient().
-		WithDialerOptions(func(d *net.Dialer) { d.Timeout = min(dialTimeout, timeout) }).
-		GetTransport()
-	return &http.Client{Timeout: timeout, Transport: tr}
-}
+// Code with a plan uses awsclient.New(p.Retry) instead, which honours
+// ROLEHOP_HTTP_TIMEOUT and the retry settings.
+func DefaultHTTPClient() *http.Client { return awsclient.NewHTTPClient(DefaultHTTPTimeout) }
 
 // HTTPClientFromEnv is DefaultHTTPClient with the attempt timeout from
 // ROLEHOP_HTTP_TIMEOUT (a Go duration such as 3s or 1m30s, from 100ms to
-// 10m) when it is set.
+// 10m) when it is set. Code with a plan uses awsclient.New(p.Retry).
 func HTTPClientFromEnv(getenv func(string) string) (*http.Client, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	v := getenv("ROLEHOP_HTTP_TIMEOUT")
-	if v == "" {
-		return DefaultHTTPClient(), nil
+	r, err := plan.ResolveRetry(nil, "", func(k string) string {
+		if k == "ROLEHOP_HTTP_TIMEOUT" {
+			return getenv(k)
+		}
+		return ""
+	})
+	if err != nil {
+		return nil, err
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 100*time.Millisecond || d > 10*time.Minute {
-		return nil, fmt.Errorf("ROLEHOP_HTTP_TIMEOUT=%q is not a timeout rolehop accepts: give a duration with its unit between 100ms and 10m, e.g. 5s or 1m30s (default %s)", v, DefaultHTTPTimeout)
+	return awsclient.NewHTTPClient(r.AttemptTimeout()), nil
+}
+
+// Clients are the AWS client settings of a chain for p: the plan's retry
+// settings with hc, or, when hc is nil, an HTTP client with the plan's
+// per-attempt timeout. Commands that call AWS beside the chain (whoami,
+// console, policy, doctor) build their clients from the same settings.
+func Clients(p *plan.Plan, hc *http.Client) awsclient.Settings {
+	s := awsclient.New(p.Retry)
+	if hc != nil {
+		s.HTTPClient = hc
 	}
-	return httpClient(d), nil
+	return s
 }
 
 // Cause strips the SDK's cache wrapping ("failed to refresh cached
@@ -141,17 +141,12 @@ func Build(p *plan.Plan, opts Options) (aws.CredentialsProvider, error) {
 // BuildSteps returns the providers of every step of the plan: the source
 // first, then one per hop in order. The last one is the chain's result.
 func BuildSteps(p *plan.Plan, opts Options) ([]StepProvider, error) {
-	if opts.HTTPClient == nil {
-		hc, err := HTTPClientFromEnv(opts.Getenv)
-		if err != nil {
-			return nil, err
-		}
-		opts.HTTPClient = hc
-	}
+	clients := Clients(p, opts.HTTPClient)
+	opts.HTTPClient = clients.HTTPClient
 	if opts.MinTTL == 0 {
 		opts.MinTTL = DefaultMinTTL
 	}
-	sopts := source.Options{HTTPClient: opts.HTTPClient, STSRegion: p.STSRegion, STSEndpoint: p.STSEndpoint.Value, Getenv: opts.Getenv, Provided: opts.Provided, Notice: opts.Warn}
+	sopts := source.Options{HTTPClient: opts.HTTPClient, AWS: clients, STSRegion: p.STSRegion, STSEndpoint: p.STSEndpoint.Value, Getenv: opts.Getenv, Provided: opts.Provided, Notice: opts.Warn}
 	var facts RunFacts
 	if opts.Store != nil && p.Source.Kind == plan.SourceWebIdent {
 		// The cache keys of a web identity's chain hold the token's
@@ -185,14 +180,14 @@ func BuildSteps(p *plan.Plan, opts Options) ([]StepProvider, error) {
 			next = src
 		case cache.KindMFASession:
 			h := p.Hops[st.Hop]
-			next = hop.NewSessionToken(h, p.MFASessionSeconds, prov, hopOptions(p, h, opts))
+			next = hop.NewSessionToken(h, p.MFASessionSeconds, prov, hopOptions(p, h, opts, clients))
 		case cache.KindAssumeRole:
 			h := p.Hops[st.Hop]
 			if h.MFA.Via == plan.MFAViaSession {
 				// The MFA session carries the MFA context to STS.
 				h.SerialNumber, h.TokenCode = plan.Setting{}, ""
 			}
-			hp := hop.New(h, st.Hop, prov, hopOptions(p, h, opts))
+			hp := hop.New(h, st.Hop, prov, hopOptions(p, h, opts, clients))
 			next = cached(opts.Store, st.Key, st.Meta, minTTL, hp)
 			if st.CappedKey != "" && !opts.NoChainingRetry {
 				// Each cache entry holds what its key asked for: the
@@ -227,8 +222,8 @@ func cached(store *cache.Store, key string, meta cache.Meta, minTTL time.Duratio
 	return &cache.Provider{Store: store, Key: key, Meta: meta, MinTTL: minTTL, Next: next}
 }
 
-func hopOptions(p *plan.Plan, h plan.Hop, opts Options) hop.Options {
-	o := hop.Options{Region: p.STSRegion, Endpoint: p.STSEndpoint.Value, HTTPClient: opts.HTTPClient, Prompt: opts.Prompt, Warn: opts.Warn}
+func hopOptions(p *plan.Plan, h plan.Hop, opts Options, clients awsclient.Settings) hop.Options {
+	o := hop.Options{Region: p.STSRegion, Endpoint: p.STSEndpoint.Value, AWS: clients, Prompt: opts.Prompt, Warn: opts.Warn}
 	if cmd := h.MFA.Process.Value; cmd != "" {
 		stderr := opts.Stderr
 		if stderr == nil {

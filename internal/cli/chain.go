@@ -154,11 +154,8 @@ func (o *chainOptions) credentials(ctx context.Context, sys IO, profileArg strin
 // build makes the chain's provider with the shared cache (unless
 // --no-cache). finalMinTTL > 0 raises the last step's min-ttl (write --watch).
 func (o *chainOptions) build(sys IO, p *plan.Plan, finalMinTTL time.Duration) (aws.CredentialsProvider, error) {
-	hc, err := chain.HTTPClientFromEnv(sys.Getenv)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	opts := chain.Options{HTTPClient: hc, Stderr: sys.Err, Getenv: sys.Getenv, MinTTL: o.minTTL, FinalMinTTL: finalMinTTL, Warn: sys.UI.Warnf}
+	// The HTTP client and retries follow p.Retry (chain.Clients).
+	opts := chain.Options{Stderr: sys.Err, Getenv: sys.Getenv, MinTTL: o.minTTL, FinalMinTTL: finalMinTTL, Warn: sys.UI.Warnf}
 	if sys.HasTerminal {
 		opts.Prompt = prompt.MFA
 	}

@@ -40,7 +40,7 @@ appears in a process's argument list, where every local user could read it. Only
 			if err != nil {
 				return err
 			}
-			req := console.Request{Endpoint: endpoint, Destination: destination, HTTPClient: chain.DefaultHTTPClient()}
+			req := console.Request{Endpoint: endpoint, Destination: destination, HTTPClient: chain.Clients(p, nil).HTTPClient}
 			if req.Endpoint == "" {
 				req.Endpoint = sys.Getenv("ROLEHOP_FEDERATION_ENDPOINT")
 			}

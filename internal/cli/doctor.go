@@ -131,7 +131,7 @@ func (o *chainOptions) doctor(cmd *cobra.Command, sys IO, profileArg string) (*d
 	for i, h := range p.Hops {
 		o.debugf(sys, "hop %d: %s session=%q duration=%ds", i+1, h.RoleARN.Value, h.SessionName.Value, h.DurationSeconds)
 	}
-	d := doctor.New(doctor.Options{Getenv: sys.Getenv})
+	d := doctor.New(doctor.Options{Getenv: sys.Getenv, AWS: chain.Clients(p, nil)})
 	// No Store: the doctor must really call STS for every step.
 	// NoChainingRetry: a duration over the chaining cap is a finding.
 	opts := chain.Options{HTTPClient: d.HTTPClient(), Stderr: sys.Err, Getenv: sys.Getenv, MinTTL: o.minTTL, NoChainingRetry: true}

@@ -18,7 +18,8 @@ func newExplainCmd(sys IO) *cobra.Command {
 		Short: "Show the resolved chain — source, hops, parameters and where each came from — without calling AWS",
 		Long: `Resolve the profile, flags and environment exactly as the other commands do, and print
 the plan: the source of credentials and why it was chosen, every hop with each parameter
-and its origin (flag, env var, or file:line), the region, and warnings — for example when
+and its origin (flag, env var, or file:line), the region, how each AWS call is retried and
+timed out (max_attempts, retry_mode, ROLEHOP_HTTP_TIMEOUT), and warnings — for example when
 AWS_PROFILE names a role profile while AWS_ACCESS_KEY_ID is set, where the AWS CLI would
 silently use the keys. No network call is made and no secret is printed.`,
 		Example: `  rolehop explain prod

@@ -5,9 +5,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rolehop/rolehop/internal/awsclient"
 	"github.com/rolehop/rolehop/internal/awsconfig"
 	"github.com/rolehop/rolehop/internal/browser"
 	"github.com/rolehop/rolehop/internal/cache"
+	"github.com/rolehop/rolehop/internal/chain"
 	"github.com/rolehop/rolehop/internal/login"
 	"github.com/rolehop/rolehop/internal/plan"
 	"github.com/rolehop/rolehop/internal/source"
@@ -16,26 +18,40 @@ import (
 
 // ssoTarget finds the IAM Identity Center settings of a profile (or of the
 // source of its chain) or of --sso-session.
-func (o *chainOptions) ssoTarget(sys IO, profile, session string) (*plan.SSO, string, error) {
+//
+// clients are the settings of the IAM Identity Center clients: the
+// profile's plan's, or, with --sso-session, those of the profile named by
+// AWS_PROFILE (else default), as the AWS CLI reads them.
+func (o *chainOptions) ssoTarget(sys IO, profile, session string) (s *plan.SSO, hint string, clients awsclient.Settings, err error) {
 	if session != "" {
 		if profile != "" {
-			return nil, "", usagef("give a PROFILE or --sso-session, not both")
+			return nil, "", clients, usagef("give a PROFILE or --sso-session, not both")
 		}
 		cfg, err := awsconfig.LoadEnv(sys.Getenv)
 		if err != nil {
-			return nil, "", err
+			return nil, "", clients, err
 		}
-		s, err := plan.SSOFromSession(cfg, session, sys.Getenv)
-		return s, "rolehop login --sso-session " + session, err
+		if s, err = plan.SSOFromSession(cfg, session, sys.Getenv); err != nil {
+			return nil, "", clients, err
+		}
+		active := sys.Getenv("AWS_PROFILE")
+		if active == "" {
+			active = sys.Getenv("AWS_DEFAULT_PROFILE")
+		}
+		rt, err := plan.ResolveRetry(cfg, active, sys.Getenv)
+		if err != nil {
+			return nil, "", clients, err
+		}
+		return s, "rolehop login --sso-session " + session, awsclient.New(rt), nil
 	}
 	p, err := o.resolve(sys, profile)
 	if err != nil {
-		return nil, "", err
+		return nil, "", clients, err
 	}
 	if p.Source.Kind != plan.SourceSSO {
-		return nil, "", usagef("%s does not use IAM Identity Center (its source is %s): name an SSO profile or --sso-session", orDefault(p.Profile.Value, "the ambient chain"), p.Source.Describe())
+		return nil, "", clients, usagef("%s does not use IAM Identity Center (its source is %s): name an SSO profile or --sso-session", orDefault(p.Profile.Value, "the ambient chain"), p.Source.Describe())
 	}
-	return p.Source.SSO, source.LoginHint(p.Source), nil
+	return p.Source.SSO, source.LoginHint(p.Source), chain.Clients(p, nil), nil
 }
 
 func newLoginCmd(sys IO) *cobra.Command {
@@ -60,7 +76,7 @@ starts from IAM Identity Center.`,
 		Args:              args,
 		ValidArgsFunction: complete,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, hint, err := o.ssoTarget(sys, firstArg(args), session)
+			s, hint, clients, err := o.ssoTarget(sys, firstArg(args), session)
 			if err != nil {
 				return err
 			}
@@ -69,7 +85,7 @@ starts from IAM Identity Center.`,
 				sys.UI.Noticef("already signed in to %s until %s (--force signs in again)", s.StartURL, t.ExpiresAt.Format(time.RFC3339))
 				return nil
 			}
-			opts := sso.LoginOptions{Options: sso.Options{Home: home, LoginHint: hint, Notice: sys.UI.Warnf}, Out: sys.Err,
+			opts := sso.LoginOptions{Options: sso.Options{Home: home, AWS: clients, LoginHint: hint, Notice: sys.UI.Warnf}, Out: sys.Err,
 				Waiting: func(msg string) func() { return sys.UI.Start(msg).Stop }}
 			if browserCommand != "" || (!noBrowser && browser.Available(sys.Getenv)) {
 				bo := browser.Options{Command: browserCommand, Getenv: sys.Getenv}
@@ -136,11 +152,11 @@ rolehop cached from it, however many hops down:
 					return nil
 				}
 			}
-			s, hint, err := o.ssoTarget(sys, firstArg(args), session)
+			s, hint, clients, err := o.ssoTarget(sys, firstArg(args), session)
 			if err != nil {
 				return err
 			}
-			removed, err := sso.Logout(cmd.Context(), s, sso.Options{Home: awsconfig.HomeDir(sys.Getenv), LoginHint: hint})
+			removed, err := sso.Logout(cmd.Context(), s, sso.Options{Home: awsconfig.HomeDir(sys.Getenv), AWS: clients, LoginHint: hint})
 			if err != nil {
 				return err
 			}

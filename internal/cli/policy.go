@@ -160,8 +160,8 @@ func resolveForPolicy(sys IO, o *chainOptions, haveCaller bool, profileArg strin
 // sts:GetCallerIdentity, with only the source's provider built (no hop is
 // assumed).
 func sourceCaller(ctx context.Context, sys IO, p *plan.Plan) (string, error) {
-	hc := chain.DefaultHTTPClient()
-	prov, err := source.New(p.Source, source.Options{HTTPClient: hc, STSRegion: p.STSRegion, STSEndpoint: p.STSEndpoint.Value, Getenv: sys.Getenv})
+	clients := chain.Clients(p, nil)
+	prov, err := source.New(p.Source, source.Options{HTTPClient: clients.HTTPClient, AWS: clients, STSRegion: p.STSRegion, STSEndpoint: p.STSEndpoint.Value, Getenv: sys.Getenv})
 	if err != nil {
 		return "", fmt.Errorf("cannot use the source credentials (%s): %s; pass --caller-arn ARN to name hop 1's caller", p.Source.Describe(), oneLine(err.Error()))
 	}

@@ -84,7 +84,7 @@ longer assigned is kept under "# no longer assigned" unless --prune. The region 
 			if cmd.Flags().Changed("region") && !regionRe.MatchString(region) {
 				return usagef("--region %q is not a region name such as us-east-1", region)
 			}
-			s, hint, err := o.ssoTarget(sys, firstArg(args), session)
+			s, hint, clients, err := o.ssoTarget(sys, firstArg(args), session)
 			if err != nil {
 				return err
 			}
@@ -115,12 +115,12 @@ longer assigned is kept under "# no longer assigned" unless --prune. The region 
 			}
 
 			home := awsconfig.HomeDir(sys.Getenv)
-			token, err := sso.AccessToken(cmd.Context(), s, sso.Options{Home: home, LoginHint: hint, Notice: sys.UI.Warnf})
+			token, err := sso.AccessToken(cmd.Context(), s, sso.Options{Home: home, AWS: clients, LoginHint: hint, Notice: sys.UI.Warnf})
 			if err != nil {
 				return err
 			}
 			progress := sys.UI.Start("listing the accounts and roles of " + target.ID())
-			assignments, stats, err := populate.List(cmd.Context(), populate.NewPortal(s, populate.ClientOptions{}), token,
+			assignments, stats, err := populate.List(cmd.Context(), populate.NewPortal(s, populate.ClientOptions{AWS: clients}), token,
 				populate.ListOptions{Concurrency: concurrency, LoginHint: hint, Login: target.ID(), Progress: func(done, known int) {
 					progress.Set(fmt.Sprintf("listing the roles of %s: %d of %d accounts so far", target.ID(), done, known))
 				}})

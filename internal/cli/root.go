@@ -103,9 +103,11 @@ container endpoint, an instance role or a credential_process — and hands the f
 credentials to a program: a child process (exec), shell lines (export), or
 credential_process JSON. It reads ~/.aws/config and ~/.aws/credentials like the AWS CLI.
 
-Calls to STS and IAM Identity Center are tried 3 times with jittered backoff on throttling,
-HTTP 5xx, connection failures and timeouts; each attempt has ROLEHOP_HTTP_TIMEOUT (a duration
-such as 5s; default 10s) to answer.`,
+Calls to STS, IAM Identity Center and IAM are tried 3 times with jittered backoff on
+throttling, HTTP 5xx, connection failures and timeouts; max_attempts and retry_mode of the
+profile, or AWS_MAX_ATTEMPTS and AWS_RETRY_MODE, change that as for the AWS CLI. Each attempt
+has ROLEHOP_HTTP_TIMEOUT (a duration such as 5s; default 10s) to answer, and
+ROLEHOP_RETRY_MAX_BACKOFF caps the wait between attempts (default 20s).`,
 		Example: `  rolehop exec prod -- aws s3 ls
   rolehop exec --role-arn arn:aws:iam::222222222222:role/deploy -u -- terraform plan
   eval "$(rolehop export prod)"

@@ -71,9 +71,10 @@ func newWhoamiCmd(sys IO) *cobra.Command {
 }
 
 // stsWith is an STS client signing with creds, at the plan's STS region and
-// endpoint: for calls made with a chain's final credentials.
+// endpoint, with the plan's retry settings and timeout: for calls made with
+// a chain's final credentials.
 func stsWith(p *plan.Plan, creds aws.Credentials) *sts.Client {
-	return hop.NewSTSClient(staticProvider(creds), hop.Options{Region: p.STSRegion, Endpoint: p.STSEndpoint.Value, HTTPClient: chain.DefaultHTTPClient()})
+	return hop.NewSTSClient(staticProvider(creds), hop.Options{Region: p.STSRegion, Endpoint: p.STSEndpoint.Value, AWS: chain.Clients(p, nil)})
 }
 
 // staticProvider hands out fixed credentials.

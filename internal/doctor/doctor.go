@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/rolehop/rolehop/internal/awsarn"
+	"github.com/rolehop/rolehop/internal/awsclient"
 	"github.com/rolehop/rolehop/internal/chain"
 	"github.com/rolehop/rolehop/internal/hop"
 	"github.com/rolehop/rolehop/internal/plan"
@@ -30,9 +31,11 @@ type RoleReader interface {
 
 // Options are the injectable parts of a diagnosis.
 type Options struct {
-	// HTTPClient carries every call; the doctor wraps its transport to read
-	// response Date headers. Nil means chain.DefaultHTTPClient().
-	HTTPClient *http.Client
+	// AWS is the run's HTTP client and retry settings (awsclient.New of
+	// the plan's Retry); the doctor wraps the HTTP client's transport to
+	// read response Date headers. A nil HTTPClient gets one with the
+	// settings' timeout.
+	AWS awsclient.Settings
 	// Now is the local clock; nil means time.Now.
 	Now func() time.Time
 	// Getenv reads AWS_ENDPOINT_URL_IAM and AWS_ENDPOINT_URL; nil means
@@ -49,15 +52,15 @@ type Options struct {
 // Doctor diagnoses chains. Build the chain with HTTPClient() so that the
 // doctor sees every response.
 type Doctor struct {
-	opts   Options
-	client *http.Client
-	rec    *recorder
+	opts Options
+	aws  awsclient.Settings // opts.AWS with the recording client
+	rec  *recorder
 }
 
 // New returns a Doctor.
 func New(opts Options) *Doctor {
-	if opts.HTTPClient == nil {
-		opts.HTTPClient = chain.DefaultHTTPClient()
+	if opts.AWS.HTTPClient == nil {
+		opts.AWS.HTTPClient = awsclient.NewHTTPClient(opts.AWS.Retry.AttemptTimeout())
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -68,18 +71,20 @@ func New(opts Options) *Doctor {
 	if opts.PolicyCommand == "" {
 		opts.PolicyCommand = "rolehop policy"
 	}
-	next := opts.HTTPClient.Transport
+	next := opts.AWS.HTTPClient.Transport
 	if next == nil {
 		next = http.DefaultTransport
 	}
 	rec := &recorder{next: next, now: opts.Now}
-	client := *opts.HTTPClient
+	client := *opts.AWS.HTTPClient
 	client.Transport = rec
-	return &Doctor{opts: opts, client: &client, rec: rec}
+	settings := opts.AWS
+	settings.HTTPClient = &client
+	return &Doctor{opts: opts, aws: settings, rec: rec}
 }
 
 // HTTPClient is the client to build the chain with (chain.Options).
-func (d *Doctor) HTTPClient() *http.Client { return d.client }
+func (d *Doctor) HTTPClient() *http.Client { return d.aws.HTTPClient }
 
 // NoCredentials is the report for a plan that could not be resolved
 // because no source of credentials exists.
@@ -176,7 +181,7 @@ func (d *Doctor) runStep(ctx context.Context, p *plan.Plan, sp chain.StepProvide
 }
 
 func (d *Doctor) stsWith(p *plan.Plan, creds aws.CredentialsProvider) *sts.Client {
-	return hop.NewSTSClient(creds, hop.Options{Region: p.STSRegion, Endpoint: p.STSEndpoint.Value, HTTPClient: d.client})
+	return hop.NewSTSClient(creds, hop.Options{Region: p.STSRegion, Endpoint: p.STSEndpoint.Value, AWS: d.aws})
 }
 
 // iamClient is an IAM client signing with creds. IAM is global: its
@@ -192,14 +197,17 @@ func (d *Doctor) iamClient(p *plan.Plan, creds aws.CredentialsProvider) RoleRead
 	case len(p.STSRegion) > 7 && p.STSRegion[:7] == "us-gov-":
 		region = "us-gov-west-1"
 	}
-	o := iam.Options{Region: region, Credentials: creds, HTTPClient: d.client, AppID: "rolehop", RetryMaxAttempts: 2}
-	for _, k := range []string{"AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL"} {
-		if v := d.opts.Getenv(k); v != "" {
-			o.BaseEndpoint = aws.String(v)
-			break
+	// Reading the trust policy is a best-effort extra: without max_attempts
+	// it is tried twice, not three times.
+	settings := d.aws.WithDefaultMaxAttempts(2)
+	return iam.NewFromConfig(settings.Config(region, creds), func(o *iam.Options) {
+		for _, k := range []string{"AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL"} {
+			if v := d.opts.Getenv(k); v != "" {
+				o.BaseEndpoint = aws.String(v)
+				break
+			}
 		}
-	}
-	return iam.New(o)
+	})
 }
 
 // clockReport adds the measured skew, and a finding when it is over the

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rolehop/rolehop/internal/awsclient"
 	"github.com/rolehop/rolehop/internal/chain"
 	"github.com/rolehop/rolehop/internal/plan"
 )
@@ -149,7 +150,7 @@ func testPlan(srv *httptest.Server, roles ...string) *plan.Plan {
 func diagnose(t *testing.T, srv *httptest.Server, p *plan.Plan) *Report {
 	t.Helper()
 	env := map[string]string{"AWS_ENDPOINT_URL_IAM": srv.URL}
-	d := New(Options{HTTPClient: &http.Client{Timeout: 10 * time.Second}, Getenv: func(k string) string { return env[k] }})
+	d := New(Options{AWS: awsclient.Settings{HTTPClient: &http.Client{Timeout: 10 * time.Second}}, Getenv: func(k string) string { return env[k] }})
 	steps, err := chain.BuildSteps(p, chain.Options{HTTPClient: d.HTTPClient()})
 	if err != nil {
 		t.Fatal(err)

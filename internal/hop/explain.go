@@ -3,7 +3,6 @@ package hop
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 	"time"
 
@@ -87,8 +86,5 @@ func (p *step) endpoint() string {
 
 // timeout is the HTTP client's limit on one attempt, when known.
 func (p *step) timeout() time.Duration {
-	if c, ok := p.opts.HTTPClient.(*http.Client); ok {
-		return c.Timeout
-	}
-	return 0
+	return p.opts.AWS.Timeout()
 }

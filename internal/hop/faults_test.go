@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/rolehop/rolehop/internal/awsclient"
 	"github.com/rolehop/rolehop/internal/plan"
 )
 
@@ -67,8 +68,8 @@ func stubHop(t *testing.T, s *stubSTS, h plan.Hop, opts Options) *Provider {
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	opts.Region, opts.Endpoint = "us-east-1", srv.URL
-	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: 2 * time.Second}
+	if opts.AWS.HTTPClient == nil {
+		opts.AWS.HTTPClient = &http.Client{Timeout: 2 * time.Second}
 	}
 	return New(h, 0, credentials.NewStaticCredentialsProvider("ASIACONTAINER0000001", "containersecret", "containertoken"), opts)
 }
@@ -135,7 +136,7 @@ func TestFaultMessages(t *testing.T) {
 func TestFaultTimeout(t *testing.T) {
 	t.Parallel()
 	s := &stubSTS{handler: func(_ int, _ url.Values, w http.ResponseWriter) { time.Sleep(400 * time.Millisecond) }}
-	_, err := stubHop(t, s, testHop(), Options{HTTPClient: &http.Client{Timeout: 100 * time.Millisecond}}).Retrieve(context.Background())
+	_, err := stubHop(t, s, testHop(), Options{AWS: awsclient.Settings{HTTPClient: &http.Client{Timeout: 100 * time.Millisecond}}}).Retrieve(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "no answer within 100ms (3 attempts)") || !strings.Contains(err.Error(), "ROLEHOP_HTTP_TIMEOUT") {
 		t.Errorf("err = %v", err)
 	}

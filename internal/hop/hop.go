@@ -15,14 +15,16 @@ import (
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/rolehop/rolehop/internal/awsarn"
+	"github.com/rolehop/rolehop/internal/awsclient"
 	"github.com/rolehop/rolehop/internal/plan"
 )
 
 // Options configure the STS client and the interactive parts of a hop.
 type Options struct {
-	Region     string
-	Endpoint   string // "" for the AWS default
-	HTTPClient aws.HTTPClient
+	Region   string
+	Endpoint string // "" for the AWS default
+	// AWS is the run's HTTP client and retry settings (awsclient.New).
+	AWS awsclient.Settings
 	// Prompt asks for the MFA code of serial. Nil means no terminal: a hop
 	// that needs a code and has none fails with a clear error.
 	Prompt func(ctx context.Context, serial string) (string, error)
@@ -30,17 +32,6 @@ type Options struct {
 	// nil discards warnings.
 	Warn func(format string, args ...any)
 }
-
-// MaxAttempts is how many times an STS call is attempted: the SDK's standard
-// retryer, with jittered exponential backoff (a random delay in [0, 2^n) s
-// after the n-th attempt, at most 20 s), for throttling, HTTP 5xx, connection
-// failures and timeouts. 3 is the AWS CLI's and the SDKs' "standard" retry
-// mode default, for throttling too: a retried hop costs at most 0+2+4 s of
-// backoff, and commands that run for long (serve, write --watch) retry on
-// their own schedule. Source: AWS SDKs and Tools Reference Guide, "Retry
-// behavior" (max_attempts, standard mode); aws-sdk-go-v2 aws/retry
-// (DefaultMaxAttempts, ExponentialJitterBackoff).
-const MaxAttempts = 3
 
 // step is what every STS step shares: a lazily built client (so a run
 // served from the cache never builds one), the MFA prompt, and the
@@ -79,21 +70,14 @@ func New(h plan.Hop, index int, prev aws.CredentialsProvider, opts Options) *Pro
 	return &Provider{step: step{index: index, role: h.RoleARN.Value, label: label + ")", prev: prev, opts: opts}, hop: h}
 }
 
-// NewSTSClient returns an STS client signing with creds.
+// NewSTSClient returns an STS client signing with creds, with the run's
+// HTTP client and retry settings (opts.AWS).
 func NewSTSClient(creds aws.CredentialsProvider, opts Options) *sts.Client {
-	o := sts.Options{
-		Region:           opts.Region,
-		Credentials:      creds,
-		AppID:            "rolehop",
-		RetryMaxAttempts: MaxAttempts,
-	}
-	if opts.HTTPClient != nil {
-		o.HTTPClient = opts.HTTPClient
-	}
-	if opts.Endpoint != "" {
-		o.BaseEndpoint = aws.String(opts.Endpoint)
-	}
-	return sts.New(o)
+	return sts.NewFromConfig(opts.AWS.Config(opts.Region, creds), func(o *sts.Options) {
+		if opts.Endpoint != "" {
+			o.BaseEndpoint = aws.String(opts.Endpoint)
+		}
+	})
 }
 
 // Retrieve implements aws.CredentialsProvider.

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/signin"
 	signintypes "github.com/aws/aws-sdk-go-v2/service/signin/types"
 
+	"github.com/rolehop/rolehop/internal/awsclient"
 	"github.com/rolehop/rolehop/internal/awserr"
 	"github.com/rolehop/rolehop/internal/fsutil"
 )
@@ -38,9 +39,10 @@ type Options struct {
 	Region string
 	// Endpoint overrides the sign-in endpoint (AWS_ENDPOINT_URL_SIGNIN).
 	Endpoint string
-	// HTTPClient for the sign-in service; nil: the SDK's.
-	HTTPClient *http.Client
-	// ClientOptions are more options for the sign-in client (retries).
+	// AWS is the run's HTTP client and retry settings
+	// (ROLEHOP_HTTP_TIMEOUT, max_attempts, retry_mode).
+	AWS awsclient.Settings
+	// ClientOptions are more options for the sign-in client (tests).
 	ClientOptions []func(*signin.Options)
 	// MinTTL: a session with less left is refreshed; below RefreshWindow,
 	// RefreshWindow.
@@ -174,7 +176,7 @@ func refresh(ctx context.Context, d *fsutil.Dir, name string, s *Session, o Opti
 	}
 	defer d.Remove(copyName)
 	client := &recordingClient{}
-	client.client = signin.New(o.signinOptions(client), o.ClientOptions...)
+	client.client = signin.NewFromConfig(o.AWS.Config(o.Region, nil), append([]func(*signin.Options){o.signinOptions(client)}, o.ClientOptions...)...)
 	p := logincreds.New(client, d.Join(copyName), func(lo *logincreds.Options) { lo.RestrictPermissions = true })
 	if _, err := p.Retrieve(ctx); err != nil {
 		return o.describe(client, err)
@@ -192,19 +194,16 @@ func refresh(ctx context.Context, d *fsutil.Dir, name string, s *Session, o Opti
 	return nil
 }
 
-// signinOptions are the sign-in client's options. CreateOAuth2Token is
+// signinOptions completes the sign-in client's options: the endpoint, and
+// an HTTP client that notes the service's clock. CreateOAuth2Token is
 // unsigned (its auth scheme is anonymous): the DPoP proof authenticates it.
-func (o Options) signinOptions(rec *recordingClient) signin.Options {
-	so := signin.Options{Region: o.Region, AppID: "rolehop", RetryMaxAttempts: 3}
-	var hc signin.HTTPClient = http.DefaultClient
-	if o.HTTPClient != nil {
-		hc = o.HTTPClient
+func (o Options) signinOptions(rec *recordingClient) func(*signin.Options) {
+	return func(so *signin.Options) {
+		so.HTTPClient = dateRecorder{so.HTTPClient, rec}
+		if o.Endpoint != "" {
+			so.BaseEndpoint = aws.String(o.Endpoint)
+		}
 	}
-	so.HTTPClient = dateRecorder{hc, rec}
-	if o.Endpoint != "" {
-		so.BaseEndpoint = aws.String(o.Endpoint)
-	}
-	return so
 }
 
 // recordingClient is the sign-in client as logincreds calls it, keeping
@@ -253,13 +252,13 @@ func (o Options) describe(rec *recordingClient, err error) error {
 		}
 	}
 	if skew := rec.date.Sub(o.now()); !rec.date.IsZero() && (skew > maxSkew || skew < -maxSkew) {
-		return fmt.Errorf("this machine's clock is %s off the sign-in service's, which refuses proofs signed at the wrong time: set the clock right (NTP) and run again", skew.Abs().Round(time.Second))
+		return fmt.Errorf("this machine's clock is %s off the sign-in service's, which refuses proofs signed at the wrong time: set the clock right (NTP) and run again", skew.Abs().Round(time.Minute))
 	}
 	cause := rec.err
 	if cause == nil {
 		cause = err // the call worked; its answer did not
 	}
-	f := awserr.Classify(cause, 0)
+	f := awserr.Classify(cause, o.AWS.Timeout())
 	if msg, ok := f.Describe("AWS Sign-In", o.endpointName(), "AWS_ENDPOINT_URL_SIGNIN"); ok {
 		return errors.New(msg)
 	}

@@ -9,43 +9,23 @@ package login
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/rolehop/rolehop/internal/plan"
 )
 
 // timeFormat is how botocore writes accessToken.expiresAt
 // (botocore/credentials.py, LoginCredentialFetcher.refresh_credentials).
 const timeFormat = "2006-01-02T15:04:05Z"
 
-// CacheDir is where `aws login` keeps its sessions: AWS_LOGIN_CACHE_DIRECTORY
-// (botocore expands ~ and $VARS in it, utils.get_login_token_cache_directory)
-// or ~/.aws/login/cache. from says which.
-func CacheDir(getenv func(string) string, home string) (dir, from string) {
-	if d := getenv("AWS_LOGIN_CACHE_DIRECTORY"); d != "" {
-		if d == "~" || strings.HasPrefix(d, "~/") {
-			d = filepath.Join(home, d[1:])
-		}
-		return d, "env AWS_LOGIN_CACHE_DIRECTORY"
-	}
-	return filepath.Join(home, ".aws", "login", "cache"), "~/.aws/login/cache"
-}
-
-// FileName is the cache file of a login_session: the lower-case hex SHA-256
-// of the value (botocore utils.generate_login_cache_key; aws-sdk-go-v2
-// logincreds.StandardCachedTokenFilepath also trims spaces, which the
-// config parsers have done already).
-func FileName(session string) string {
-	sum := sha256.Sum256([]byte(strings.TrimSpace(session)))
-	return hex.EncodeToString(sum[:]) + ".json"
-}
+// FileName is the cache file of a login_session (plan.LoginFileName).
+func FileName(session string) string { return plan.LoginFileName(session) }
 
 // Session is a cache file's content. Fields rolehop does not know, at the
 // top level and inside accessToken, are kept byte for byte on rewrite.

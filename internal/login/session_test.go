@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rolehop/rolehop/internal/plan"
 )
 
 // cliFile is a cache file as `aws login` (botocore's JSONFileCache) writes
@@ -95,11 +97,11 @@ func TestFileNameMatchesBotocore(t *testing.T) {
 	}
 	env := map[string]string{}
 	getenv := func(k string) string { return env[k] }
-	if d, from := CacheDir(getenv, "/home/a"); d != filepath.FromSlash("/home/a/.aws/login/cache") || from != "~/.aws/login/cache" {
+	if d, from := plan.LoginCacheDir(getenv, "/home/a"); d != filepath.FromSlash("/home/a/.aws/login/cache") || from != "~/.aws/login/cache" {
 		t.Errorf("default CacheDir = %s (%s)", d, from)
 	}
 	env["AWS_LOGIN_CACHE_DIRECTORY"] = "~/elsewhere"
-	if d, from := CacheDir(getenv, "/home/a"); d != filepath.FromSlash("/home/a/elsewhere") || from != "env AWS_LOGIN_CACHE_DIRECTORY" {
+	if d, from := plan.LoginCacheDir(getenv, "/home/a"); d != filepath.FromSlash("/home/a/elsewhere") || from != "env AWS_LOGIN_CACHE_DIRECTORY" {
 		t.Errorf("CacheDir with the env var = %s (%s)", d, from)
 	}
 }

@@ -118,6 +118,16 @@ func (p *Plan) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "STS: region %s, %s\n", p.STSRegion, endpoint)
 	}
+	rt := p.Retry
+	fmt.Fprintln(tw, "Retries of each AWS call (STS, IAM Identity Center, IAM):")
+	row("attempts", fmt.Sprintf("up to %d, the first included", rt.Attempts()), originOrDefault(rt.MaxAttemptsFrom))
+	mode := rt.SDKMode()
+	if rt.Mode == RetryLegacy {
+		mode = "legacy, run as standard (aws-sdk-go-v2 has no legacy mode)"
+	}
+	row("mode", mode, originOrDefault(rt.ModeFrom))
+	row("backoff", fmt.Sprintf("jittered exponential, at most %s", rt.MaxBackoff()), originOrDefault(rt.MaxBackoffFrom))
+	row("attempt timeout", rt.AttemptTimeout().String(), originOrDefault(rt.AttemptTimeoutFrom))
 	for _, list := range []struct {
 		title string
 		items []string
@@ -149,4 +159,12 @@ func orEndpoint(endpoint string) string {
 		return ""
 	}
 	return " at " + endpoint
+}
+
+// originOrDefault is from, or FromDefault for a plan built without ResolveRetry.
+func originOrDefault(from string) string {
+	if from == "" {
+		return FromDefault
+	}
+	return from
 }

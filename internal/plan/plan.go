@@ -266,7 +266,10 @@ type Plan struct {
 	STSEndpoint Setting `json:"sts_endpoint,omitzero"`
 	// MFASessionSeconds is the lifetime asked of GetSessionToken for
 	// MFAViaSession hops.
-	MFASessionSeconds int      `json:"mfa_session_seconds,omitempty"`
-	Warnings          []string `json:"warnings,omitempty"` // printed on stderr by every command
-	Notes             []string `json:"notes,omitempty"`    // shown by explain only
+	MFASessionSeconds int `json:"mfa_session_seconds,omitempty"`
+	// Retry is how every AWS call of the run is retried and timed out
+	// (awsclient.New builds the clients from it).
+	Retry    Retry    `json:"retry"`
+	Warnings []string `json:"warnings,omitempty"` // printed on stderr by every command
+	Notes    []string `json:"notes,omitempty"`    // shown by explain only
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/rolehop/rolehop/internal/awsconfig"
-	"github.com/rolehop/rolehop/internal/login"
 )
 
 // defaultSTSRegion is used for STS calls when no region is configured. The
@@ -69,6 +68,9 @@ func Resolve(req Request) (*Plan, error) {
 	r.resolveRegion()
 	r.resolveEndpoint()
 	r.resolveLogin()
+	if err := r.resolveRetry(); err != nil {
+		return nil, err
+	}
 	r.plan.Notes = append(r.plan.Notes, r.notes...)
 	return r.plan, nil
 }
@@ -498,10 +500,10 @@ func (r *resolver) profileSource(p *awsconfig.Profile, stack []string) (Source, 
 // get_login_token_cache_directory, generate_login_cache_key).
 func (r *resolver) loginSource(p *awsconfig.Profile, from string) Source {
 	v, _ := p.Get("login_session")
-	dir, dirFrom := login.CacheDir(r.env, awsconfig.HomeDir(r.env))
+	dir, dirFrom := LoginCacheDir(r.env, awsconfig.HomeDir(r.env))
 	name := strings.TrimSpace(v.Value)
 	return Source{Kind: SourceLogin, Profile: p.Name, From: from, Login: &Login{
-		Session: name, From: v.Origin(), CacheDir: dir, CacheFile: filepath.Join(dir, login.FileName(name)), CacheFrom: dirFrom,
+		Session: name, From: v.Origin(), CacheDir: dir, CacheFile: filepath.Join(dir, LoginFileName(name)), CacheFrom: dirFrom,
 	}}
 }
 
@@ -695,4 +697,22 @@ func (r *resolver) resolveEndpoint() {
 	case r.env("AWS_ENDPOINT_URL") != "":
 		r.plan.STSEndpoint = Setting{r.env("AWS_ENDPOINT_URL"), "env AWS_ENDPOINT_URL"}
 	}
+}
+
+// resolveRetry reads the retry settings of the profile the region comes
+// from: the one named (argument, --profile, AWS_PROFILE), else default.
+func (r *resolver) resolveRetry() error {
+	rt, err := ResolveRetry(r.cfg, r.plan.Profile.Value, r.env)
+	if err != nil {
+		return err
+	}
+	r.plan.Retry = rt
+	if rt.Mode == RetryLegacy {
+		n := ""
+		if !rt.MaxAttemptsSet() {
+			n = fmt.Sprintf(", %d attempts (botocore's legacy mode makes 5)", rt.Attempts())
+		}
+		r.note(fmt.Sprintf("retry_mode legacy (%s) is botocore's old retry handler; aws-sdk-go-v2 has no legacy mode, so rolehop runs the standard mode%s", rt.ModeFrom, n))
+	}
+	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/rolehop/rolehop/internal/awsclient"
 	"github.com/rolehop/rolehop/internal/plan"
 	rolehopsso "github.com/rolehop/rolehop/internal/sso"
 )
@@ -26,7 +26,10 @@ import (
 // Retry defaults for the portal client. Large organisations get
 // TooManyRequestsException (HTTP 429) from ListAccountRoles; each call is
 // retried with jittered exponential backoff up to DefaultMaxAttempts times
-// (the SDK's default is 3).
+// (rolehop's other clients make 3 attempts). max_attempts or
+// AWS_MAX_ATTEMPTS replaces DefaultMaxAttempts, ROLEHOP_RETRY_MAX_BACKOFF
+// DefaultMaxBackoff, and retry_mode = adaptive adds the SDK's client-side
+// rate limiting, as for every AWS client of rolehop.
 const (
 	DefaultMaxAttempts = 10
 	DefaultBaseDelay   = 250 * time.Millisecond
@@ -37,10 +40,13 @@ const (
 
 // ClientOptions tune the portal client.
 type ClientOptions struct {
-	HTTPClient  *http.Client
-	MaxAttempts int           // default DefaultMaxAttempts
+	// AWS is the run's HTTP client and retry settings (awsclient.New).
+	AWS awsclient.Settings
+	// MaxAttempts, BaseDelay and MaxBackoff override the settings and
+	// the defaults above (tests).
+	MaxAttempts int           // default: AWS's max_attempts when set, else DefaultMaxAttempts
 	BaseDelay   time.Duration // first backoff; default DefaultBaseDelay
-	MaxBackoff  time.Duration // cap; default DefaultMaxBackoff
+	MaxBackoff  time.Duration // cap; default: ROLEHOP_RETRY_MAX_BACKOFF when set, else DefaultMaxBackoff
 }
 
 // NewPortal is the IAM Identity Center portal client of s (its region and
@@ -49,21 +55,28 @@ type ClientOptions struct {
 // bucket would stop retrying after about 100 throttled calls, exactly when
 // a large listing needs them).
 func NewPortal(s *plan.SSO, o ClientOptions) *sso.Client {
-	b := backoff{base: cmp.Or(o.BaseDelay, DefaultBaseDelay), max: cmp.Or(o.MaxBackoff, DefaultMaxBackoff)}
-	retryer := retry.NewStandard(func(so *retry.StandardOptions) {
-		so.MaxAttempts = cmp.Or(o.MaxAttempts, DefaultMaxAttempts)
+	attempts, maxBackoff := DefaultMaxAttempts, DefaultMaxBackoff
+	if o.AWS.Retry.MaxAttemptsSet() {
+		attempts = o.AWS.Retry.Attempts()
+	}
+	if o.AWS.Retry.MaxBackoffSet() {
+		maxBackoff = o.AWS.Retry.MaxBackoff()
+	}
+	attempts, maxBackoff = cmp.Or(o.MaxAttempts, attempts), cmp.Or(o.MaxBackoff, maxBackoff)
+	b := backoff{base: min(cmp.Or(o.BaseDelay, DefaultBaseDelay), maxBackoff), max: maxBackoff}
+	retryer := o.AWS.NewRetryerWith(func(so *retry.StandardOptions) {
+		so.MaxAttempts = attempts
 		so.MaxBackoff = b.max
 		so.Backoff = b
 		so.RateLimiter = ratelimit.None
 	})
-	opts := sso.Options{Region: s.Region, AppID: "rolehop", Retryer: retryer}
-	if o.HTTPClient != nil {
-		opts.HTTPClient = o.HTTPClient
-	}
-	if s.PortalEndpoint != "" {
-		opts.BaseEndpoint = aws.String(s.PortalEndpoint)
-	}
-	return sso.New(opts)
+	cfg := o.AWS.Config(s.Region, nil)
+	cfg.Retryer = func() aws.Retryer { return retryer }
+	return sso.NewFromConfig(cfg, func(opts *sso.Options) {
+		if s.PortalEndpoint != "" {
+			opts.BaseEndpoint = aws.String(s.PortalEndpoint)
+		}
+	})
 }
 
 // backoff is exponential with "equal jitter": the n-th retry waits between

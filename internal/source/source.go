@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/smithy-go"
 
+	"github.com/rolehop/rolehop/internal/awsclient"
 	"github.com/rolehop/rolehop/internal/awsconfig"
 	"github.com/rolehop/rolehop/internal/plan"
 	"github.com/rolehop/rolehop/internal/sso"
@@ -32,6 +33,11 @@ import (
 type Options struct {
 	// HTTPClient is used for the container and instance-metadata endpoints.
 	HTTPClient *http.Client
+	// AWS is the HTTP client and retry settings of the AWS API clients a
+	// source builds (STS for web identity, IAM Identity Center): build them
+	// with AWS.Config, never with options of their own. Without an
+	// AWS.HTTPClient they use HTTPClient.
+	AWS awsclient.Settings
 	// Clock tells the time for expiry checks; nil means time.Now.
 	Clock func() time.Time
 	// STSRegion and STSEndpoint are for AssumeRoleWithWebIdentity.
@@ -61,6 +67,9 @@ func newProvider(src plan.Source, opts Options) (aws.CredentialsProvider, error)
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
 	}
+	if opts.AWS.HTTPClient == nil {
+		opts.AWS.HTTPClient = opts.HTTPClient // nil: one with the settings' timeout
+	}
 	switch src.Kind {
 	case plan.SourceWebIdent:
 		return webIdentity(src, opts), nil
@@ -71,7 +80,7 @@ func newProvider(src plan.Source, opts Options) (aws.CredentialsProvider, error)
 		return opts.Provided, nil
 	case plan.SourceSSO:
 		return &sso.RoleProvider{SSO: src.SSO, Opts: sso.Options{
-			Home: awsconfig.HomeDir(opts.Getenv), HTTPClient: opts.HTTPClient, Now: opts.Clock, LoginHint: LoginHint(src), Notice: opts.Notice,
+			Home: awsconfig.HomeDir(opts.Getenv), AWS: opts.AWS, Now: opts.Clock, LoginHint: LoginHint(src), Notice: opts.Notice,
 		}}, nil
 	case plan.SourceLogin:
 		return newLogin(src, opts), nil

@@ -30,18 +30,16 @@ const githubAudience = "sts.amazonaws.com"
 // webIdentity is AssumeRoleWithWebIdentity with the SDK's provider. The
 // call is unsigned, so the STS client has anonymous credentials.
 func webIdentity(src plan.Source, opts Options) aws.CredentialsProvider {
-	o := sts.Options{Region: opts.STSRegion, Credentials: aws.AnonymousCredentials{}, AppID: "rolehop", RetryMaxAttempts: 3}
-	if opts.HTTPClient != nil {
-		o.HTTPClient = opts.HTTPClient
-	}
-	if opts.STSEndpoint != "" {
-		o.BaseEndpoint = aws.String(opts.STSEndpoint)
-	}
+	client := sts.NewFromConfig(opts.AWS.Config(opts.STSRegion, aws.AnonymousCredentials{}), func(o *sts.Options) {
+		if opts.STSEndpoint != "" {
+			o.BaseEndpoint = aws.String(opts.STSEndpoint)
+		}
+	})
 	var token stscreds.IdentityTokenRetriever = tokenRetriever(src, opts)
 	if opts.WebIdentityToken != nil {
 		token = opts.WebIdentityToken
 	}
-	return stscreds.NewWebIdentityRoleProvider(sts.New(o), src.WebIdentityRole.Value, token, func(w *stscreds.WebIdentityRoleOptions) {
+	return stscreds.NewWebIdentityRoleProvider(client, src.WebIdentityRole.Value, token, func(w *stscreds.WebIdentityRoleOptions) {
 		w.RoleSessionName = src.WebIdentitySessionName.Value
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -37,7 +36,7 @@ func (p *RoleProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		if errors.As(err, &unauthorized) {
 			return aws.Credentials{}, fmt.Errorf("%w: IAM Identity Center refused the access token of %s: run `%s`", ErrLoginNeeded, describe(p.SSO), p.Opts.LoginHint)
 		}
-		return aws.Credentials{}, fmt.Errorf("GetRoleCredentials for %s in %s: %s", p.SSO.RoleName, p.SSO.AccountID, describeErr(err, p.portalEndpoint(), "AWS_ENDPOINT_URL_SSO", p.Opts.HTTPClient))
+		return aws.Credentials{}, fmt.Errorf("GetRoleCredentials for %s in %s: %s", p.SSO.RoleName, p.SSO.AccountID, describeErr(err, p.portalEndpoint(), "AWS_ENDPOINT_URL_SSO", p.Opts.AWS.Timeout()))
 	}
 	c := out.RoleCredentials
 	if c == nil || aws.ToString(c.AccessKeyId) == "" || aws.ToString(c.SecretAccessKey) == "" || c.Expiration == 0 {
@@ -65,19 +64,17 @@ func (p *RoleProvider) portalEndpoint() string {
 	return "portal.sso." + p.SSO.Region + ".amazonaws.com"
 }
 
-// client is the portal client. Its standard retryer (3 attempts, jittered
-// backoff) retries TooManyRequestsException (HTTP 429), 5xx, resets and
-// timeouts; one GetRoleCredentials per chain needs no more. `sso populate`,
-// which lists hundreds of accounts, has its own (populate.NewPortal).
+// client is the portal client with the run's settings: its retryer (3
+// attempts and jittered backoff by default) retries
+// TooManyRequestsException (HTTP 429), 5xx, resets and timeouts; one
+// GetRoleCredentials per chain needs no more. `sso populate`, which lists
+// hundreds of accounts, has its own defaults (populate.NewPortal).
 func (p *RoleProvider) client() *sso.Client {
-	opts := sso.Options{Region: p.SSO.Region, AppID: "rolehop", RetryMaxAttempts: 3}
-	if p.Opts.HTTPClient != nil {
-		opts.HTTPClient = p.Opts.HTTPClient
-	}
-	if p.SSO.PortalEndpoint != "" {
-		opts.BaseEndpoint = aws.String(p.SSO.PortalEndpoint)
-	}
-	return sso.New(opts)
+	return sso.NewFromConfig(p.Opts.AWS.Config(p.SSO.Region, nil), func(o *sso.Options) {
+		if p.SSO.PortalEndpoint != "" {
+			o.BaseEndpoint = aws.String(p.SSO.PortalEndpoint)
+		}
+	})
 }
 
 // Logout ends the portal session (best effort), and removes the token file.
@@ -97,11 +94,7 @@ func oneLine(err error) string { return strings.Join(strings.Fields(err.Error())
 
 // describeErr is the one-line cause of a failed IAM Identity Center call,
 // with what to do for faults that are not API errors.
-func describeErr(err error, endpoint, envVar string, hc *http.Client) string {
-	var timeout time.Duration
-	if hc != nil {
-		timeout = hc.Timeout
-	}
+func describeErr(err error, endpoint, envVar string, timeout time.Duration) string {
 	f := awserr.Classify(err, timeout)
 	if msg, ok := f.Describe("IAM Identity Center", endpoint, envVar); ok {
 		return msg

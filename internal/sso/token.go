@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"path/filepath"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 	"github.com/aws/smithy-go"
 
+	"github.com/rolehop/rolehop/internal/awsclient"
 	"github.com/rolehop/rolehop/internal/awserr"
 	"github.com/rolehop/rolehop/internal/fsutil"
 	"github.com/rolehop/rolehop/internal/plan"
@@ -199,9 +199,11 @@ func (t *Token) canRefresh(now time.Time) bool {
 
 // Options are the injectable parts of the SSO clients.
 type Options struct {
-	Home       string // for the token cache
-	HTTPClient *http.Client
-	Now        func() time.Time
+	Home string // for the token cache
+	// AWS is the HTTP client and retry settings of the sso and sso-oidc
+	// clients (awsclient.New).
+	AWS awsclient.Settings
+	Now func() time.Time
 	// LoginHint is the command to suggest when a login is needed.
 	LoginHint string
 	// Notice is told when the token cache was tightened (it had become
@@ -258,7 +260,7 @@ func AccessToken(ctx context.Context, s *plan.SSO, o Options) (string, error) {
 			if f := awserr.Classify(err, 0); f.Retryable() || f.Kind == awserr.NotAWS {
 				// The service failed, not the refresh token: a login now
 				// would meet the same fault.
-				return "", fmt.Errorf("the IAM Identity Center session for %s expired and refreshing it failed: %s", describe(s), describeErr(err, oidcEndpoint(s), "AWS_ENDPOINT_URL_SSO_OIDC", o.HTTPClient))
+				return "", fmt.Errorf("the IAM Identity Center session for %s expired and refreshing it failed: %s", describe(s), describeErr(err, oidcEndpoint(s), "AWS_ENDPOINT_URL_SSO_OIDC", o.AWS.Timeout()))
 			}
 			return "", fmt.Errorf("%w: the IAM Identity Center session for %s expired and could not be refreshed (%s): run `%s`", ErrLoginNeeded, describe(s), apiError(err), o.LoginHint)
 		}
@@ -306,15 +308,16 @@ func oidcEndpoint(s *plan.SSO) string {
 	return "oidc." + s.Region + ".amazonaws.com"
 }
 
+// oidcClient is the sso-oidc client (unsigned calls) with the run's
+// settings. Its retryer retries 5xx, resets and timeouts; a device login's
+// AuthorizationPendingException and SlowDownException are not retryable
+// errors, so polling is LoginDevice's own loop.
 func oidcClient(s *plan.SSO, o Options) *ssooidc.Client {
-	opts := ssooidc.Options{Region: s.Region, AppID: "rolehop", RetryMaxAttempts: 3}
-	if o.HTTPClient != nil {
-		opts.HTTPClient = o.HTTPClient
-	}
-	if s.OIDCEndpoint != "" {
-		opts.BaseEndpoint = aws.String(s.OIDCEndpoint)
-	}
-	return ssooidc.New(opts)
+	return ssooidc.NewFromConfig(o.AWS.Config(s.Region, nil), func(opts *ssooidc.Options) {
+		if s.OIDCEndpoint != "" {
+			opts.BaseEndpoint = aws.String(s.OIDCEndpoint)
+		}
+	})
 }
 
 func describe(s *plan.SSO) string {
