@@ -95,3 +95,35 @@ func TestBuildStepsExposesEveryStep(t *testing.T) {
 		t.Errorf("Build: %q, %v", c.AccessKeyID, err)
 	}
 }
+
+// TestBuildStepsRetrySettings: the hops of a chain make the attempts the
+// plan's retry settings say, with the given HTTP client.
+func TestBuildStepsRetrySettings(t *testing.T) {
+	for _, attempts := range []int{1, 4} {
+		var mu sync.Mutex
+		n := 0
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			mu.Lock()
+			n++
+			mu.Unlock()
+			w.Header().Set("Content-Type", "text/xml")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>`)
+		}))
+		p := basePlan()
+		p.Source = plan.Source{Kind: plan.SourceProvided}
+		p.STSEndpoint = plan.Setting{Value: srv.URL}
+		p.Retry = plan.Retry{MaxAttempts: attempts, MaxAttemptsFrom: "test", MaxBackoffMS: 1, MaxBackoffFrom: "test"}
+		prov, err := Build(p, Options{HTTPClient: srv.Client(), Provided: credentials.NewStaticCredentialsProvider("AKIAPROVIDED", "s", "")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := prov.Retrieve(context.Background()); err == nil {
+			t.Fatal("no error from a throttling STS")
+		}
+		srv.Close()
+		if n != attempts {
+			t.Errorf("max_attempts %d: %d AssumeRole attempts", attempts, n)
+		}
+	}
+}

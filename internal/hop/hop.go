@@ -233,6 +233,14 @@ type Error struct {
 func (e *Error) Error() string { return e.Msg }
 func (e *Error) Unwrap() error { return e.Err }
 
+// RetryableError tells the SDK's retryer (aws/retry.RetryableError) never to
+// retry a call because this step failed. The step's own client has already
+// retried its calls: without this, the next hop's client, which gets its
+// signing credentials from this step on every attempt, would see the
+// wrapped throttling or 5xx error as its own and retry, and a chain of k
+// hops would make max_attempts^k calls to a failing first hop.
+func (e *Error) RetryableError() bool { return false }
+
 func (p *step) errorf(format string, args ...any) error {
 	return &Error{Index: p.index, Role: p.role, Msg: p.label + ": " + fmt.Sprintf(format, args...)}
 }

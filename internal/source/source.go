@@ -202,6 +202,11 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// RetryableError tells the SDK's retryer never to retry a hop's call
+// because the source failed: the source's own client (IAM Identity Center,
+// STS for web identity) has retried already (hop.Error.RetryableError).
+func (e *Error) RetryableError() bool { return false }
+
 // described wraps a provider so that its failures say which source failed.
 type described struct {
 	src   plan.Source

@@ -82,6 +82,16 @@ func TestRetrySettings(t *testing.T) {
 	sts("AWS_MAX_ATTEMPTS=5, transient", false, []string{"AWS_MAX_ATTEMPTS=5"}, 4, 5, true)
 	sts("adaptive, 2 attempts", false, []string{"AWS_RETRY_MODE=adaptive", "AWS_MAX_ATTEMPTS=2"}, 3, 2, false, "(2 attempts)")
 	sts("legacy runs as standard", false, []string{"AWS_RETRY_MODE=legacy"}, 6, 3, false, "(3 attempts)")
+	// Two hops, the first throttled: hop 2's client must not retry hop
+	// 1's failure (which would make attempts² calls).
+	{
+		env := newTestEnv(t)
+		useEnvKeys(env, seed.CIUser)
+		runs = append(runs, &retryRun{name: "AssumeRole/two hops, the first throttled, AWS_MAX_ATTEMPTS=2", env: env,
+			extra: []string{fastRetry, "AWS_MAX_ATTEMPTS=2"}, args: []string{"credential-process", "--role-arn", devRoleARN, "--role-arn", prodRoleARN},
+			inject: func() { env.Proxy.InjectThrottling("AssumeRole", 10) }, count: func() int { return env.Proxy.Arrived("AssumeRole") },
+			attempts: 2, want: []string{"hop 1 (" + devRoleARN, "throttled", "(2 attempts)"}})
+	}
 
 	// IAM Identity Center: the portal (GetRoleCredentials) and OIDC
 	// (CreateToken, the refresh of an expired token).
@@ -103,6 +113,7 @@ func TestRetrySettings(t *testing.T) {
 	}
 	sso("AWS_MAX_ATTEMPTS=4", "sso-dev", "GetRoleCredentials", 8*time.Hour, []string{"AWS_MAX_ATTEMPTS=4"}, throttle, 4, "(4 attempts)", "TooManyRequestsException")
 	sso("max_attempts = 1 in the profile", "sso-once", "GetRoleCredentials", 8*time.Hour, nil, throttle, 1, "TooManyRequestsException")
+	sso("a hop after it, AWS_MAX_ATTEMPTS=2", "roleb", "GetRoleCredentials", 8*time.Hour, []string{"AWS_MAX_ATTEMPTS=2"}, throttle, 2, "(2 attempts)", "TooManyRequestsException")
 	sso("AWS_MAX_ATTEMPTS=2 over the profile's 1", "sso-once", "CreateToken", -time.Minute, []string{"AWS_MAX_ATTEMPTS=2"},
 		func(s *SSOServer) { s.InjectError("CreateToken", 6, 500, "InternalServerException", "Internal error") }, 2, "refreshing it failed", "(2 attempts)")
 
