@@ -152,6 +152,9 @@ func (fc failureContext) sourceFailed(se *source.Error) Finding {
 		f.Fix = "check the web identity token (" + s.WebIdentityTokenFile.Value + ") and that " + s.WebIdentityRole.Value + " trusts its issuer and audience"
 	case plan.SourceIMDS:
 		f.Fix = "attach an instance profile to the EC2 instance, or provide credentials another way"
+		if s.IMDSEndpoint != "" && s.IMDSEndpoint != plan.IMDSEndpointIPv4 && s.IMDSEndpoint != plan.IMDSEndpointIPv6 {
+			f.Fix = "check that the instance metadata endpoint " + s.IMDSEndpoint + " (" + s.IMDSEndpointFrom + ") is running and speaks IMDSv2, e.g. `aws_signing_helper serve`"
+		}
 	default:
 		f.Fix = "check the source credentials"
 	}

@@ -31,6 +31,21 @@ func (p *Plan) WriteText(w io.Writer) error {
 		row("token", p.Source.WebIdentityTokenFile.Value, p.Source.WebIdentityTokenFile.From)
 		row("session name", p.Source.WebIdentitySessionName.Value, p.Source.WebIdentitySessionName.From)
 	}
+	switch s := p.Source; s.Kind {
+	case SourceIMDS:
+		row("endpoint", s.IMDSEndpoint, s.IMDSEndpointFrom)
+		row("protocol", "IMDSv2 only: a session token first (PUT /latest/api/token), no IMDSv1 fallback", "")
+	case SourceContainer:
+		row("endpoint", s.ContainerURL, s.ContainerURLFrom)
+		switch {
+		case s.ContainerTokenFile != "":
+			row("token", "read from "+s.ContainerTokenFile+" on every request", s.ContainerTokenFrom)
+		case s.ContainerToken != "":
+			row("token", "given", s.ContainerTokenFrom)
+		default:
+			row("token", "none (no Authorization header)", "")
+		}
+	}
 	if sso := p.Source.SSO; sso != nil {
 		row("start url", sso.StartURL, sso.From)
 		row("sso region", sso.Region, "")

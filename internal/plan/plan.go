@@ -45,7 +45,7 @@ const (
 	SourceStatic    SourceKind = "static-keys"        // aws_access_key_id in a profile
 	SourceProcess   SourceKind = "credential-process" // credential_process in a profile
 	SourceContainer SourceKind = "container"          // ECS / CloudShell container endpoint
-	SourceIMDS      SourceKind = "instance-metadata"  // EC2 instance role (IMDSv2)
+	SourceIMDS      SourceKind = "instance-metadata"  // EC2 instance role, or an IMDS emulator (IMDSv2 only)
 	SourceWebIdent  SourceKind = "web-identity"       // AssumeRoleWithWebIdentity with an OIDC token
 	SourceSSO       SourceKind = "sso"                // IAM Identity Center role credentials
 	SourceLogin     SourceKind = "login"              // an `aws login` console session (login_session)
@@ -70,13 +70,19 @@ type Source struct {
 	// SourceProcess.
 	Command string `json:"command,omitempty"`
 
-	// SourceContainer.
+	// SourceContainer: the endpoint, its token or token file, and the
+	// variables they came from.
 	ContainerURL       string `json:"container_url,omitempty"`
+	ContainerURLFrom   string `json:"container_url_from,omitempty"`
 	ContainerToken     Secret `json:"-"`
 	ContainerTokenFile string `json:"container_token_file,omitempty"`
+	ContainerTokenFrom string `json:"container_token_from,omitempty"`
 
-	// SourceIMDS.
-	IMDSEndpoint string `json:"imds_endpoint,omitempty"`
+	// SourceIMDS: the instance metadata endpoint (always set) and the
+	// setting that chose it, e.g. "env AWS_EC2_METADATA_SERVICE_ENDPOINT"
+	// or "default: IPv4".
+	IMDSEndpoint     string `json:"imds_endpoint,omitempty"`
+	IMDSEndpointFrom string `json:"imds_endpoint_from,omitempty"`
 
 	// SourceWebIdent: the role assumed with the token, and where the token
 	// comes from (a file, or GitHubOIDC).
@@ -171,7 +177,10 @@ func (s Source) Describe() string {
 	case SourceContainer:
 		return "container credentials endpoint " + s.ContainerURL
 	case SourceIMDS:
-		return "EC2 instance metadata (IMDSv2)"
+		if s.IMDSEndpoint == "" {
+			return "EC2 instance metadata (IMDSv2)"
+		}
+		return "EC2 instance metadata (IMDSv2) at " + s.IMDSEndpoint
 	case SourceProvided:
 		return "the credentials of the caller's aws.Config"
 	case SourceSSO:

@@ -62,6 +62,7 @@ func Resolve(req Request) (*Plan, error) {
 		r.applyLastHopFlags(&raws[len(raws)-1])
 	}
 	r.plan.Source = src
+	r.checkUnusedIMDS()
 	if err := r.finishHops(raws); err != nil {
 		return nil, err
 	}
@@ -176,13 +177,19 @@ func (r *resolver) ambient() (Source, []rawHop, error) {
 	}
 	tried = append(tried, "web identity (AWS_WEB_IDENTITY_TOKEN_FILE not set)")
 
-	if _, ok := r.cfg.Profile("default"); ok {
+	if p, ok := r.cfg.Profile("default"); ok && holdsCredentials(p) {
 		src, raws, err := r.profileChain("default", nil)
 		src.Tried = tried
 		src.From = "the default profile (no profile named) — " + src.From
 		return src, raws, err
+	} else if ok {
+		// A default profile of settings only (region, the instance
+		// metadata endpoint): the SDKs go on to the container endpoint
+		// and instance metadata, and so does rolehop.
+		tried = append(tried, fmt.Sprintf("default profile (%s: settings only, no credentials)", p.Origin()))
+	} else {
+		tried = append(tried, fmt.Sprintf("default profile (not in %s or %s)", awsconfig.ShortPath(r.cfg.ConfigFile), awsconfig.ShortPath(r.cfg.CredentialsFile)))
 	}
-	tried = append(tried, fmt.Sprintf("default profile (not in %s or %s)", awsconfig.ShortPath(r.cfg.ConfigFile), awsconfig.ShortPath(r.cfg.CredentialsFile)))
 
 	src, ok, err = r.container("ambient credentials: container endpoint variables are set")
 	if err != nil || ok {
@@ -195,7 +202,8 @@ func (r *resolver) ambient() (Source, []rawHop, error) {
 		tried = append(tried, "EC2 instance metadata (disabled by AWS_EC2_METADATA_DISABLED)")
 		return Source{}, nil, &NoCredentialsError{Tried: tried}
 	}
-	return r.imds("ambient credentials: nothing else found, trying EC2 instance metadata", tried), nil, nil
+	src, err = r.imds("ambient credentials: nothing else found, trying EC2 instance metadata", tried)
+	return src, nil, err
 }
 
 // ssoSource reads an IAM Identity Center profile: either sso_session with
@@ -337,10 +345,6 @@ func (r *resolver) imdsDisabled() bool {
 	return strings.EqualFold(r.env("AWS_EC2_METADATA_DISABLED"), "true")
 }
 
-func (r *resolver) imds(from string, tried []string) Source {
-	return Source{Kind: SourceIMDS, From: from, IMDSEndpoint: r.env("AWS_EC2_METADATA_SERVICE_ENDPOINT"), Tried: tried}
-}
-
 // envKeys returns the environment's access keys as a source. ok is false
 // when AWS_ACCESS_KEY_ID is unset.
 func (r *resolver) envKeys(from string) (Source, bool, error) {
@@ -363,22 +367,55 @@ func (r *resolver) envKeys(from string) (Source, bool, error) {
 // container returns the container credentials endpoint as a source. ok is
 // false when neither URI variable is set.
 func (r *resolver) container(from string) (Source, bool, error) {
-	url, err := ContainerURL(r.env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"), r.env("AWS_CONTAINER_CREDENTIALS_FULL_URI"))
+	relative, full := r.env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"), r.env("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+	url, err := ContainerURL(relative, full)
 	if err != nil || url == "" {
 		return Source{}, false, err
 	}
-	src := Source{Kind: SourceContainer, From: from, ContainerURL: url}
-	// AWS-SEMANTICS §7: the token file wins over the token variable, and a
-	// token containing CR or LF is rejected by botocore and the Go SDK.
+	src := Source{Kind: SourceContainer, From: from, ContainerURL: url, ContainerURLFrom: "env AWS_CONTAINER_CREDENTIALS_FULL_URI"}
+	if relative != "" {
+		src.ContainerURLFrom = "env AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
+		if full != "" {
+			r.note("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and _FULL_URI are both set: the relative URI wins, as in the SDKs")
+		}
+	}
+	// docs/aws-semantics.md: the token file wins over the token variable
+	// and is read on every fetch (internal/source), and a token containing
+	// CR or LF is rejected by botocore and the Go SDK.
 	if f := r.env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"); f != "" {
-		src.ContainerTokenFile = f
+		src.ContainerTokenFile, src.ContainerTokenFrom = f, "env AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
+		if r.env("AWS_CONTAINER_AUTHORIZATION_TOKEN") != "" {
+			r.note("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE and AWS_CONTAINER_AUTHORIZATION_TOKEN are both set: the file wins, as in the SDKs")
+		}
 	} else if t := r.env("AWS_CONTAINER_AUTHORIZATION_TOKEN"); t != "" {
 		if strings.ContainsAny(t, "\r\n") {
 			return Source{}, false, errorf("AWS_CONTAINER_AUTHORIZATION_TOKEN contains a line break: remove it (the SDKs reject such tokens too)")
 		}
-		src.ContainerToken = Secret(t)
+		src.ContainerToken, src.ContainerTokenFrom = Secret(t), "env AWS_CONTAINER_AUTHORIZATION_TOKEN"
 	}
 	return src, true, nil
+}
+
+// settingsOnly is the source of a named profile that holds no credentials
+// but sets the instance metadata endpoint or mode: as in the SDKs, the
+// container endpoint if its variables are set, else instance metadata.
+// (The SDKs do this for any profile without credentials; rolehop keeps
+// "has no credentials" for a profile that does not configure instance
+// metadata, since an empty or misspelt profile deserves a clear message
+// rather than a probe of 169.254.169.254.)
+func (r *resolver) settingsOnly(p *awsconfig.Profile) (Source, error) {
+	why := fmt.Sprintf("profile %q (%s) holds no credentials, only settings", p.Name, p.Origin())
+	src, ok, err := r.container(why + ": the container endpoint comes first, as in the SDKs")
+	if err != nil || ok {
+		src.Profile = p.Name
+		return src, err
+	}
+	if r.imdsDisabled() {
+		return Source{}, errorf("%s, and instance metadata is disabled by AWS_EC2_METADATA_DISABLED: unset it, or give the profile credentials", why)
+	}
+	src, err = r.imds(why+": instance metadata, as in the SDKs", nil)
+	src.Profile = p.Name
+	return src, err
 }
 
 // profileChain resolves a profile into its source and hops. stack holds the
@@ -491,6 +528,9 @@ func (r *resolver) profileSource(p *awsconfig.Profile, stack []string) (Source, 
 		return Source{}, nil, errorf("profile %q (%s): web_identity_token_file needs role_arn", p.Name, p.Origin())
 	case p.Has("credential_source") || p.Has("source_profile"):
 		return Source{}, nil, errorf("profile %q (%s) has credential_source/source_profile but no role_arn: add role_arn = arn:aws:iam::ACCOUNT:role/NAME", p.Name, p.Origin())
+	case len(stack) == 0 && !holdsCredentials(p) && configuresIMDS(p):
+		src, err := r.settingsOnly(p)
+		return src, nil, err
 	}
 	return Source{}, nil, errorf("profile %q (%s) has no credentials: add aws_access_key_id/aws_secret_access_key, credential_process, login_session (aws login), or role_arn with source_profile", p.Name, p.Origin())
 }
@@ -555,9 +595,12 @@ func (r *resolver) credentialSource(p *awsconfig.Profile, cs awsconfig.Value) (S
 		if r.imdsDisabled() {
 			return Source{}, errorf("profile %q: credential_source = Ec2InstanceMetadata (%s) but AWS_EC2_METADATA_DISABLED=true", p.Name, cs.Origin())
 		}
-		src := r.imds(from, nil)
+		if inUse := r.imdsProfile(); configuresIMDS(p) && (inUse == nil || inUse.Name != p.Name) {
+			r.note(fmt.Sprintf("profile %q sets the instance metadata endpoint or mode, but like the SDKs rolehop reads those settings only from the profile in use (%q): move them there or into the environment", p.Name, cmp.Or(r.plan.Profile.Value, "default")))
+		}
+		src, err := r.imds(from, nil)
 		src.Profile = p.Name
-		return src, nil
+		return src, err
 	}
 	hint := "use Environment, EcsContainer or Ec2InstanceMetadata"
 	for _, v := range []string{"Environment", "EcsContainer", "Ec2InstanceMetadata"} {

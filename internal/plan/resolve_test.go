@@ -462,6 +462,14 @@ func TestContainerURL(t *testing.T) {
 		{"", "http://169.254.170.23/v1/credentials"}:  "http://169.254.170.23/v1/credentials",
 		{"", "https://creds.example.com/x"}:           "https://creds.example.com/x",
 		{"", ""}:                                      "",
+		// aws-sdk-go-v2 config/resolve_credentials.go isIPAllowed; botocore
+		// utils.py ContainerMetadataFetcher._ALLOWED_HOSTS.
+		{"", "http://169.254.170.2/v2/credentials/x"}: "http://169.254.170.2/v2/credentials/x",
+		{"", "http://[fd00:ec2::23]/v1/credentials"}:  "http://[fd00:ec2::23]/v1/credentials",
+		{"", "http://[FD00:EC2:0::23]:80/c"}:          "http://[FD00:EC2:0::23]:80/c",
+		{"", "http://127.0.0.2:1338/c"}:               "http://127.0.0.2:1338/c",
+		{"", "http://LOCALHOST:1338/c"}:               "http://LOCALHOST:1338/c",
+		{"", "https://10.0.0.1/c"}:                    "https://10.0.0.1/c",
 	}
 	for in, want := range ok {
 		got, err := ContainerURL(in[0], in[1])
@@ -469,10 +477,20 @@ func TestContainerURL(t *testing.T) {
 			t.Errorf("ContainerURL(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"http://10.0.0.1/c", "http://example.com/c", "ftp://localhost/c", "::nope"} {
-		if _, err := ContainerURL("", bad); err == nil {
-			t.Errorf("ContainerURL(%q) succeeded, want an error", bad)
+	for _, bad := range []string{"http://10.0.0.1/c", "http://example.com/c", "ftp://localhost/c", "::nope",
+		"http://169.254.170.3/c", "http://[fd00:ec2::24]/c", "http://[fd00:ec2::254]/c", "http://169.254.169.254/c", "http://0.0.0.0/c",
+		"http://localhost.example.com/c", "http://127.0.0.1.nip.io/c", "http://:8080/c", "http://[::1/c"} {
+		_, err := ContainerURL("", bad)
+		if !IsError(err) {
+			t.Errorf("ContainerURL(%q) = %v, want a usage error", bad, err)
+			continue
 		}
+		if msg := err.Error(); !strings.Contains(msg, "AWS_CONTAINER_CREDENTIALS_FULL_URI") || !strings.Contains(msg, "169.254.170.23") || strings.Contains(msg, "\n") {
+			t.Errorf("ContainerURL(%q) error %q does not name the variable and the accepted hosts on one line", bad, msg)
+		}
+	}
+	if _, err := ContainerURL("v2/credentials/x", ""); !IsError(err) || !strings.Contains(err.Error(), `must start with "/"`) {
+		t.Errorf("relative URI without a slash: %v", err)
 	}
 }
 

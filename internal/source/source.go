@@ -102,10 +102,33 @@ func newProvider(src plan.Source, opts Options) (aws.CredentialsProvider, error)
 		}), nil
 	case plan.SourceIMDS:
 		return ec2rolecreds.New(func(o *ec2rolecreds.Options) {
-			o.Client = imds.New(imds.Options{Endpoint: src.IMDSEndpoint, HTTPClient: opts.HTTPClient})
+			o.Client = imdsClient(src, opts)
 		}), nil
 	}
 	return nil, fmt.Errorf("unknown credential source %q", src.Kind)
+}
+
+// imdsClient is the instance metadata client of an IMDS source. The plan
+// has resolved the endpoint (ec2_metadata_service_endpoint, the endpoint
+// mode, the default) and AWS_EC2_METADATA_DISABLED, so the client is told
+// both and the SDK reads neither from the process environment (imds.New
+// would otherwise read AWS_EC2_METADATA_SERVICE_ENDPOINT and
+// AWS_EC2_METADATA_DISABLED itself). IMDSv1 fallback is off: rolehop only
+// speaks IMDSv2, whatever AWS_EC2_METADATA_V1_DISABLED says.
+func imdsClient(src plan.Source, opts Options) *imds.Client {
+	endpoint := src.IMDSEndpoint
+	if endpoint == "" {
+		endpoint = plan.IMDSEndpointIPv4
+	}
+	o := imds.Options{
+		Endpoint:          endpoint,
+		ClientEnableState: imds.ClientEnabled,
+		EnableFallback:    aws.FalseTernary,
+	}
+	if opts.HTTPClient != nil {
+		o.HTTPClient = opts.HTTPClient
+	}
+	return imds.New(o)
 }
 
 // quietProcess is processcreds' provider without the process output in its
@@ -174,6 +197,19 @@ func (f tokenFile) GetToken() (string, error) {
 	return string(b), nil
 }
 
+// tokenRefused reports whether an instance metadata failure is the IMDSv2
+// token request failing other than by a refused connection or an unknown
+// host: answered with an HTTP error, or timing out (a container on EC2
+// whose hop limit drops the answer), where an SDK with IMDSv1 fallback
+// would have gone on without a token. The SDK does not keep the cause in
+// the error chain (its retryableError has no Unwrap), so this reads the
+// message.
+func tokenRefused(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "failed to get API token") &&
+		!strings.Contains(msg, "connection refused") && !strings.Contains(msg, "no such host")
+}
+
 // Error wraps a failure to get the source credentials with what was tried.
 type Error struct {
 	Source plan.Source
@@ -190,10 +226,17 @@ func (e *Error) Error() string {
 	switch e.Source.Kind {
 	case plan.SourceIMDS:
 		if len(e.Source.Tried) > 0 {
-			msg = "no AWS credentials found: tried " + strings.Join(e.Source.Tried, "; ") + "; EC2 instance metadata: " + oneLine(e.Err)
+			msg = "no AWS credentials found: tried " + strings.Join(e.Source.Tried, "; ") + "; " + e.Source.Describe() + ": " + oneLine(e.Err)
+		}
+		if tokenRefused(e.Err) {
+			msg += " (rolehop speaks IMDSv2 only, with no IMDSv1 fallback: the endpoint must hand out a token on PUT /latest/api/token; in a container on EC2 that needs a metadata response hop limit of 2 or more)"
 		}
 	case plan.SourceContainer:
-		msg += " (check AWS_CONTAINER_AUTHORIZATION_TOKEN and that the endpoint is running)"
+		token := "AWS_CONTAINER_AUTHORIZATION_TOKEN"
+		if e.Source.ContainerTokenFile != "" {
+			token = "the token in AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (it outranks AWS_CONTAINER_AUTHORIZATION_TOKEN)"
+		}
+		msg += " (check " + token + " and that the endpoint is running)"
 	case plan.SourceProcess:
 		msg += fmt.Sprintf(" (run the credential_process of profile %q by hand to see why)", e.Source.Profile)
 	}
