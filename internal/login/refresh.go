@@ -187,7 +187,7 @@ func refresh(ctx context.Context, d *fsutil.Dir, name string, s *Session, o Opti
 	}
 	fresh, err := Parse(b)
 	if err != nil {
-		return fmt.Errorf("the refreshed session %v", err)
+		return fmt.Errorf("the refreshed session %v", err) // e.g. "lacks accessToken.sessionToken"
 	}
 	s.AccessKeyID, s.SecretAccessKey, s.SessionToken = fresh.AccessKeyID, fresh.SecretAccessKey, fresh.SessionToken
 	s.ExpiresAt, s.RefreshToken = fresh.ExpiresAt, fresh.RefreshToken

@@ -54,10 +54,10 @@ var required = []string{"accessToken.accessKeyId", "accessToken.secretAccessKey"
 func Parse(b []byte) (*Session, error) {
 	s := &Session{raw: map[string]json.RawMessage{}, access: map[string]json.RawMessage{}}
 	if err := json.Unmarshal(b, &s.raw); err != nil || s.raw == nil {
-		return nil, errors.New("it is not a JSON object")
+		return nil, errors.New("is not a JSON object")
 	}
 	if v, ok := s.raw["accessToken"]; ok && json.Unmarshal(v, &s.access) != nil {
-		return nil, errors.New("its accessToken is not a JSON object")
+		return nil, errors.New("has an accessToken that is not a JSON object")
 	}
 	str := func(m map[string]json.RawMessage, k string) string {
 		var v string
@@ -75,11 +75,11 @@ func Parse(b []byte) (*Session, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("it lacks %s", strings.Join(missing, ", "))
+		return nil, fmt.Errorf("lacks %s", strings.Join(missing, ", "))
 	}
 	t, err := parseTime(str(s.access, "expiresAt"))
 	if err != nil {
-		return nil, errors.New("its accessToken.expiresAt is not a time")
+		return nil, errors.New("has an accessToken.expiresAt that is not a time")
 	}
 	s.ExpiresAt = t
 	return s, nil

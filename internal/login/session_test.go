@@ -69,9 +69,9 @@ func TestParseErrorsNeverQuoteTheFile(t *testing.T) {
 		"not json":          {`{"accessToken": "ASIASECRET`, "not a JSON object"},
 		"array":             {`["ASIASECRET"]`, "not a JSON object"},
 		"null":              {`null`, "not a JSON object"},
-		"access not object": {`{"accessToken": "ASIASECRET"}`, "accessToken is not a JSON object"},
+		"access not object": {`{"accessToken": "ASIASECRET"}`, "accessToken that is not a JSON object"},
 		"missing fields":    {`{"accessToken": {"accessKeyId": "ASIASECRET", "secretAccessKey": "s3cr3t"}, "clientId": "c"}`, "lacks accessToken.sessionToken, accessToken.accountId, accessToken.expiresAt, refreshToken, dpopKey"},
-		"bad time":          {strings.Replace(cliFile, "2030-01-02T03:04:05Z", "tomorrow", 1), "expiresAt is not a time"},
+		"bad time":          {strings.Replace(cliFile, "2030-01-02T03:04:05Z", "tomorrow", 1), "expiresAt that is not a time"},
 	} {
 		_, err := Parse([]byte(tc.in))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
