@@ -134,8 +134,8 @@ func TestCompletionSpecifics(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"export", "--format", ""}, []string{"sh", "fish", "powershell", "cmd", "dotenv", "json", "github"}},
-		{[]string{"export", "-f", ""}, []string{"sh", "fish", "powershell", "cmd", "dotenv", "json", "github"}},
+		{[]string{"export", "--format", ""}, []string{"sh", "fish", "powershell", "cmd", "dotenv", "json", "github", "env", "env-no-export", "windows-cmd", "process"}},
+		{[]string{"export", "-f", ""}, []string{"sh", "fish", "powershell", "cmd", "dotenv", "json", "github", "env", "env-no-export", "windows-cmd", "process"}},
 		{[]string{"serve", "--format", ""}, []string{"sh", "fish", "powershell", "cmd"}},
 		{[]string{"policy", "--format", ""}, []string{"json", "cloudformation", "terraform"}},
 		{[]string{"policy", "--document", ""}, []string{"trust", "permission"}},

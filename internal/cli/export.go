@@ -21,11 +21,16 @@ func newExportCmd(sys IO) *cobra.Command {
   powershell  $Env:NAME = 'value'
   cmd         set "NAME=value"
   dotenv      NAME=value, for docker run --env-file
-  json        credential_process Version 1 JSON
+  json        credential_process Version 1 JSON (with AccountId when known)
   github      ::add-mask:: lines on stdout; the variables are appended to $GITHUB_ENV
-AWS_CREDENTIAL_EXPIRATION is always included, and AWS_REGION/AWS_DEFAULT_REGION when a
-region is known.`,
+These set the same variables as exec: AWS_CREDENTIAL_EXPIRATION always, AWS_ACCOUNT_ID when
+the account is known (the SDKs read it with the keys, for account-based endpoints), and
+AWS_REGION/AWS_DEFAULT_REGION when a region is known; the shell formats also unset stale
+variables that would contradict them.
+
+` + sink.CLIFormatNote,
 		Example: `  eval "$(rolehop export prod)"
+  eval "$(rolehop export prod --format env)"   # what aws configure export-credentials --format env prints
   rolehop export prod --format fish | source
   rolehop export prod --format dotenv > aws.env && docker run --env-file aws.env amazon/aws-cli s3 ls`,
 		Args:              args,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"unicode/utf8"
 
@@ -27,13 +28,18 @@ type ExportOptions struct {
 // error is returned, except that "github" may have printed its mask lines
 // before failing to append to the GITHUB_ENV file.
 //
+// rolehop's own formats write the variables of Vars (with AWS_ACCOUNT_ID
+// when the account is known, and the region variables when opts.Region is
+// set), the same environment exec gives a child:
+//
 //   - sh (the default): `export NAME='value'` lines for eval in sh, bash,
 //     zsh, ksh and dash, after one `unset` line for the variables that would
 //     override or confuse them: AWS_SECURITY_TOKEN, AWS_SESSION_EXPIRATION,
-//     AWS_ACCESS_KEY, AWS_SECRET_KEY, AWS_ACCOUNT_ID, plus AWS_SESSION_TOKEN
-//     when there is no token and AWS_CREDENTIAL_EXPIRATION when the
-//     credentials do not expire. AWS_PROFILE and the base-source variables
-//     (container, web identity) are left alone in the user's shell.
+//     AWS_ACCESS_KEY, AWS_SECRET_KEY, plus AWS_ACCOUNT_ID when the account is
+//     not known, AWS_SESSION_TOKEN when there is no token and
+//     AWS_CREDENTIAL_EXPIRATION when the credentials do not expire.
+//     AWS_PROFILE and the base-source variables (container, web identity)
+//     are left alone in the user's shell.
 //   - fish: `set -gx NAME 'value'`, `set -e NAME; or true` for the same
 //     unsets. (fish's set keeps the previous status, and set -e of a missing
 //     variable fails: without "or true" the sourced output would end with
@@ -53,6 +59,13 @@ type ExportOptions struct {
 //     with the heredoc syntax `NAME<<DELIM`, value, `DELIM`, using a random
 //     delimiter. The file keeps its content and mode.
 //
+// The names of `aws configure export-credentials --format` that rolehop
+// does not use itself (env, env-no-export, windows-cmd, process; see
+// CLIFormats) write what AWS CLI v2 writes for the same credentials, byte
+// for byte; opts.Region is ignored for them. "fish" and "powershell" are
+// both rolehop's and the CLI's names: rolehop's format wins (see
+// CLIFormatNote).
+//
 // An unknown format is an error that lists the valid ones. A value the format
 // cannot carry exactly (for example a NUL byte anywhere, or a newline for
 // dotenv) is an error that names the variable but never shows the value.
@@ -62,11 +75,15 @@ func WriteExport(w io.Writer, creds aws.Credentials, opts ExportOptions) error {
 		format = "sh"
 	}
 	lf, isLineFormat := lineFormatFor(format)
-	if !isLineFormat && format != "json" && format != "github" {
+	_, isCLIFormat := cliFormatFor(format)
+	if !isLineFormat && !isCLIFormat && format != "json" && format != "github" {
 		return fmt.Errorf("unknown export format %q (valid: %s)", format, strings.Join(Formats(), ", "))
 	}
 	if err := checkKeys(creds); err != nil {
 		return err
+	}
+	if isCLIFormat {
+		return writeCLIFormat(w, format, creds, runtime.GOOS)
 	}
 	switch format {
 	case "json":
@@ -113,7 +130,10 @@ func writeLines(w io.Writer, format string, lf lineFormat, unset []string, vars 
 // those that would override or contradict the exported credentials, without
 // the profile and base-source variables the user still needs there.
 func exportUnsets(creds aws.Credentials) []string {
-	names := []string{"AWS_SECURITY_TOKEN", "AWS_SESSION_EXPIRATION", "AWS_ACCESS_KEY", "AWS_SECRET_KEY", "AWS_ACCOUNT_ID"}
+	names := []string{"AWS_SECURITY_TOKEN", "AWS_SESSION_EXPIRATION", "AWS_ACCESS_KEY", "AWS_SECRET_KEY"}
+	if creds.AccountID == "" {
+		names = append(names, envAccountID)
+	}
 	if creds.SessionToken == "" {
 		names = append(names, envSessionToken)
 	}

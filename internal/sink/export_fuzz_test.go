@@ -33,13 +33,26 @@ var staleEnv = map[string]string{
 }
 
 // shownVars are the variables whose values the shells print after sourcing.
-var shownVars = []string{envAccessKeyID, envSecretAccessKey, envSessionToken, envCredentialExpiry, envRegion, envDefaultRegion}
+var shownVars = []string{envAccessKeyID, envSecretAccessKey, envSessionToken, envCredentialExpiry, envAccountID, envRegion, envDefaultRegion}
+
+// isCLIFormat reports whether format is one of the AWS CLI's names that
+// print the CLI's bytes (written here independently of awscli.go).
+func isCLIFormat(format string) bool {
+	return slices.Contains([]string{"env", "env-no-export", "windows-cmd", "process"}, format)
+}
 
 // expectedEnv is the AWS_* environment a program started after sourcing
-// an export of creds must see: the stale environment, minus what the export
-// unsets, plus what it sets.
-func expectedEnv(creds aws.Credentials, region string) map[string]string {
+// an export of creds in format must see: the stale environment, minus what
+// the export unsets, plus what it sets. The AWS CLI's formats unset nothing
+// and set only the keys, the token and the expiry.
+func expectedEnv(format string, creds aws.Credentials, region string) map[string]string {
 	want := maps.Clone(staleEnv)
+	if isCLIFormat(format) {
+		for _, v := range cliVars(creds) {
+			want[v.Name] = v.Value
+		}
+		return want
+	}
 	for _, n := range exportUnsets(creds) {
 		delete(want, n)
 	}
@@ -52,10 +65,29 @@ func expectedEnv(creds aws.Credentials, region string) map[string]string {
 // refusal is what a format documents it cannot carry, written here
 // independently of export.go: sh (and every POSIX shell) carries any byte
 // but NUL; fish needs valid UTF-8; github also no CR; powershell and dotenv
-// also need one line; cmd needs printable ASCII without " % ! ^.
+// also need one line; cmd needs printable ASCII without " % ! ^. The AWS
+// CLI's unquoted formats: env and env-no-export carry only [A-Za-z0-9] and
+// _-./+=:,@% with no "=" first or after ":"; windows-cmd printable ASCII
+// without " % ! ^ & | < > ( ).
 func refusal(format, v string) string {
 	nul := strings.IndexByte(v, 0) >= 0
 	switch {
+	case format == "env" || format == "env-no-export":
+		for i := 0; i < len(v); i++ {
+			c := v[i]
+			safe := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_-./+=:,@%", c) >= 0
+			if !safe || c == '=' && (i == 0 || v[i-1] == ':') {
+				return "a character the AWS CLI's unquoted env format cannot carry (only letters, digits and _-./+=:,@% are safe, and = not first or after :); use the sh format"
+			}
+		}
+		return ""
+	case format == "windows-cmd":
+		for i := 0; i < len(v); i++ {
+			if v[i] < 0x20 || v[i] > 0x7e || strings.IndexByte(`"%!^&|<>()`, v[i]) >= 0 {
+				return `a character cmd.exe cannot carry in an unquoted set (", %, !, ^, &, |, <, >, (, ), a control or non-ASCII character); use the powershell format`
+			}
+		}
+		return ""
 	case format == "cmd":
 		for i := 0; i < len(v); i++ {
 			if v[i] < 0x20 || v[i] > 0x7e || strings.IndexByte(`"%!^`, v[i]) >= 0 {
@@ -92,17 +124,26 @@ func expectedError(format string, creds aws.Credentials, region string) string {
 	case creds.SecretAccessKey == "":
 		return "cannot export credentials: the secret access key is empty"
 	}
-	if format == "json" {
-		// JSON carries any valid UTF-8; it has no region.
-		for _, v := range []struct{ name, value string }{{"AccessKeyId", creds.AccessKeyID},
-			{"SecretAccessKey", creds.SecretAccessKey}, {"SessionToken", creds.SessionToken}} {
+	if format == "json" || format == "process" {
+		// JSON carries any valid UTF-8; it has no region, and the CLI's
+		// document no account id.
+		fields := []struct{ name, value string }{{"AccessKeyId", creds.AccessKeyID},
+			{"SecretAccessKey", creds.SecretAccessKey}, {"SessionToken", creds.SessionToken}}
+		if format == "json" {
+			fields = append(fields, struct{ name, value string }{"AccountId", creds.AccountID})
+		}
+		for _, v := range fields {
 			if !utf8.ValidString(v.value) {
 				return fmt.Sprintf("cannot write %s as JSON: the value contains invalid UTF-8", v.name)
 			}
 		}
 		return ""
 	}
-	for _, v := range Vars(creds, region) {
+	vars := Vars(creds, region)
+	if isCLIFormat(format) {
+		vars = cliVars(creds)
+	}
+	for _, v := range vars {
 		if r := refusal(format, v.Value); r != "" {
 			return fmt.Sprintf("cannot export %s in %s format: the value contains %s", v.Name, format, r)
 		}
@@ -111,38 +152,45 @@ func expectedError(format string, creds aws.Credentials, region string) string {
 }
 
 // fuzzCreds builds the credentials of one fuzz input. A zero exp means
-// credentials that do not expire.
-func fuzzCreds(key, secret, token string, exp uint32) aws.Credentials {
-	c := aws.Credentials{AccessKeyID: key, SecretAccessKey: secret, SessionToken: token}
+// credentials that do not expire; a non-zero one also has microseconds
+// (exp % 1000003), which only the AWS CLI's expiry text shows.
+func fuzzCreds(key, secret, token string, exp uint32, account string) aws.Credentials {
+	c := aws.Credentials{AccessKeyID: key, SecretAccessKey: secret, SessionToken: token, AccountID: account}
 	if exp != 0 {
-		c.CanExpire, c.Expires = true, time.Unix(int64(exp), 0)
+		c.CanExpire, c.Expires = true, time.Unix(int64(exp), int64(exp%1000003)*1000)
 	}
 	return c
 }
 
-// exportSeeds adds the tricky values to a fuzz target in every position.
+// exportSeeds adds the tricky values to a fuzz target in every position,
+// and credentials shaped like real ones.
 func exportSeeds(f *testing.F) {
 	for i, v := range trickyValues {
 		w := trickyValues[(i*7+3)%len(trickyValues)]
-		f.Add("AKIA"+v, v, w, v, uint32(1893456000))
-		f.Add(v, w, "", "", uint32(0))
+		f.Add("AKIA"+v, v, w, v, uint32(1893456000), "123456789012")
+		f.Add(v, w, "", "", uint32(0), v)
 	}
-	f.Add("", "s", "t", "r", uint32(1))
-	f.Add("k", "", "t", "r", uint32(1))
-	f.Add("k", "s\x00", "t", "r", uint32(1))
-	f.Add("k", "s", "\xff", "r\n", uint32(1))
-	f.Add("k", "s", "\u2028\u0085\ufeff\U0010ffff\uf6ff\ufdd0\ufffe", "\uf600\uf7ff", uint32(1))
+	f.Add("", "s", "t", "r", uint32(1), "")
+	f.Add("k", "", "t", "r", uint32(1), "")
+	f.Add("k", "s\x00", "t", "r", uint32(1), "")
+	f.Add("k", "s", "\xff", "r\n", uint32(1), "")
+	f.Add("k", "s", "\u2028\u0085\ufeff\U0010ffff\uf6ff\ufdd0\ufffe", "\uf600\uf7ff", uint32(1), "\xc3")
+	f.Add("ASIAEXAMPLEKEYID0001", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "FwoGZXIvYXdzEXAMPLETOKEN//+==", "eu-west-1", uint32(1893456000), "123456789012")
+	for _, v := range []string{"=ls", "a:=ls", "a:~", "~", "a=b", "a:b", "%1", "@x,y", "x^y", "{a,b}"} {
+		f.Add("AKIA", v, "t"+v, "us-east-1", uint32(7), "")
+	}
 }
 
 // FuzzExportShells: for any credentials and region, WriteExport in sh,
-// fish and powershell either refuses exactly the values the format
-// documents it cannot carry (with a fixed one-line message naming the
-// variable, never the value), or its output, sourced by the real shells,
-// sets exactly those values — as the shell sees them and in the
-// environment of the next program — unsets what it documents, and leaves
-// AWS_PROFILE alone. The shells are sh, bash, dash and zsh (those
-// installed; sh is required), fish (required with CI=true) and pwsh (skipped
-// when absent: it is not in Debian). Each shell runs once per fuzz worker
+// fish and powershell, and in the AWS CLI's env and env-no-export, either
+// refuses exactly the values the format documents it cannot carry (with a
+// fixed one-line message naming the variable, never the value), or its
+// output, sourced by the real shells, sets exactly those values — as the
+// shell sees them and in the environment of the next program — unsets what
+// it documents, and leaves AWS_PROFILE alone. The shells are sh, bash, dash
+// and zsh (those installed; sh is required; each sources sh, env and
+// env-no-export), fish (required with CI=true) and pwsh (skipped when
+// absent: it is not in Debian). Each shell runs once per fuzz worker
 // and sources one script per input, so an input costs a fork, not a shell
 // start.
 func FuzzExportShells(f *testing.F) {
@@ -166,9 +214,9 @@ func FuzzExportShells(f *testing.F) {
 			e.stop()
 		}
 	})
-	f.Fuzz(func(t *testing.T, key, secret, token, region string, exp uint32) {
-		creds := fuzzCreds(key, secret, token, exp)
-		for _, format := range []string{"sh", "fish", "powershell"} {
+	f.Fuzz(func(t *testing.T, key, secret, token, region string, exp uint32, account string) {
+		creds := fuzzCreds(key, secret, token, exp, account)
+		for _, format := range []string{"sh", "env", "env-no-export", "fish", "powershell"} {
 			var buf bytes.Buffer
 			err := WriteExport(&buf, creds, ExportOptions{Format: format, Region: region})
 			want := expectedError(format, creds, region)
@@ -181,9 +229,9 @@ func FuzzExportShells(f *testing.F) {
 			if err != nil {
 				t.Fatalf("%s: WriteExport refused a value it can carry: %v", format, err)
 			}
-			wantEnv := expectedEnv(creds, region)
+			wantEnv := expectedEnv(format, creds, region)
 			for _, e := range evals {
-				if e.format != format {
+				if !slices.Contains(e.formats, format) {
 					continue
 				}
 				values, env := e.eval(t, buf.Bytes())
@@ -222,10 +270,11 @@ func requireFish(tb testing.TB) string {
 // random end marker. The shell is started on first use and again after a
 // failure, so one broken input does not spoil the next.
 type shellEval struct {
-	name, format string
-	argv         func(nonce string) []string
-	script       string // the file sourced
-	errFile      string // the shell's stderr
+	name    string
+	formats []string // the formats this shell sources
+	argv    func(nonce string) []string
+	script  string // the file sourced
+	errFile string // the shell's stderr
 
 	cmd   *exec.Cmd
 	in    io.WriteCloser
@@ -234,7 +283,7 @@ type shellEval struct {
 }
 
 func newPOSIXEval(name string, prefix []string, dir string) *shellEval {
-	e := &shellEval{name: name, format: "sh", script: filepath.Join(dir, name+".sh"), errFile: filepath.Join(dir, name+".err")}
+	e := &shellEval{name: name, formats: []string{"sh", "env", "env-no-export"}, script: filepath.Join(dir, name+".sh"), errFile: filepath.Join(dir, name+".err")}
 	var refs []string
 	for _, n := range shownVars {
 		refs = append(refs, `"$`+n+`"`)
@@ -248,7 +297,7 @@ func newPOSIXEval(name string, prefix []string, dir string) *shellEval {
 }
 
 func newFishEval(path, dir string) *shellEval {
-	e := &shellEval{name: "fish", format: "fish", script: filepath.Join(dir, "creds.fish"), errFile: filepath.Join(dir, "fish.err")}
+	e := &shellEval{name: "fish", formats: []string{"fish"}, script: filepath.Join(dir, "creds.fish"), errFile: filepath.Join(dir, "fish.err")}
 	var reset, refs []string
 	for _, n := range slices.Sorted(maps.Keys(staleEnv)) {
 		reset = append(reset, "set -gx "+n+" "+staleEnv[n]+"; ")
@@ -267,7 +316,7 @@ func newFishEval(path, dir string) *shellEval {
 }
 
 func newPwshEval(path, dir string) *shellEval {
-	e := &shellEval{name: "pwsh", format: "powershell", script: filepath.Join(dir, "creds.ps1"), errFile: filepath.Join(dir, "pwsh.err")}
+	e := &shellEval{name: "pwsh", formats: []string{"powershell"}, script: filepath.Join(dir, "creds.ps1"), errFile: filepath.Join(dir, "pwsh.err")}
 	var refs []string
 	for _, n := range shownVars {
 		refs = append(refs, "$Env:"+n)
@@ -400,21 +449,24 @@ func (e *shellEval) eval(tb testing.TB, script []byte) ([]string, map[string]str
 
 // FuzzExportFormats checks the formats that no shell here can run, against
 // models of their readers: cmd (`set "NAME=value"` lines, CRLF; the value
-// is everything between the first "=" and the last quote), dotenv (docker's
-// --env-file parser, parseDockerEnvFile), github (the runner's GITHUB_ENV
-// parser, parseGitHubEnv, and the ::add-mask:: lines) and json
-// (encoding/json). Each accepts exactly the values its documentation
+// is everything between the first "=" and the last quote), the AWS CLI's
+// windows-cmd (`set NAME=value` lines, LF off Windows; the value is the rest
+// of the line), dotenv (docker's --env-file parser, parseDockerEnvFile),
+// github (the runner's GITHUB_ENV parser, parseGitHubEnv, and the
+// ::add-mask:: lines), json and the CLI's process (encoding/json; process
+// also only ASCII, as Python's json.dumps writes it). Each accepts exactly the values its documentation
 // allows and reproduces them exactly; otherwise it refuses with the fixed
 // one-line message that names the variable (so it holds no value) and
 // writes nothing.
 func FuzzExportFormats(f *testing.F) {
 	exportSeeds(f)
-	f.Add("k", "s", "%0A", "a\nb", uint32(7))
-	f.Add("k", "s", "ROLEHOP_EOF_x\nROLEHOP_EOF_y", "\u00fc\r", uint32(7))
+	f.Add("k", "s", "%0A", "a\nb", uint32(7), "")
+	f.Add("k", "s", "ROLEHOP_EOF_x\nROLEHOP_EOF_y", "\u00fc\r", uint32(7), "1\n2")
+	f.Add("k", "s (x)", "a&b|c<d>e", "", uint32(7), "")
 	ghEnv := filepath.Join(f.TempDir(), "github_env")
-	f.Fuzz(func(t *testing.T, key, secret, token, region string, exp uint32) {
-		creds := fuzzCreds(key, secret, token, exp)
-		for _, format := range []string{"cmd", "dotenv", "github", "json"} {
+	f.Fuzz(func(t *testing.T, key, secret, token, region string, exp uint32, account string) {
+		creds := fuzzCreds(key, secret, token, exp, account)
+		for _, format := range []string{"cmd", "windows-cmd", "dotenv", "github", "json", "process"} {
 			if err := os.WriteFile(ghEnv, nil, 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -431,13 +483,26 @@ func FuzzExportFormats(f *testing.F) {
 				t.Fatalf("%s: WriteExport refused a value it can carry: %v", format, err)
 			}
 			want := map[string]string{}
-			for _, v := range Vars(creds, region) {
+			vars := Vars(creds, region)
+			if isCLIFormat(format) {
+				vars = cliVars(creds)
+			}
+			for _, v := range vars {
 				want[v.Name] = v.Value
 			}
 			var got map[string]string
 			switch format {
 			case "cmd":
 				got = parseCmdSets(t, buf.String(), exportUnsets(creds))
+			case "windows-cmd":
+				got = parseUnquotedSets(t, buf.String())
+			case "process":
+				got = processJSONVars(t, buf.Bytes())
+				for i, c := range buf.Bytes() {
+					if c > 0x7e || c < 0x20 && c != '\n' {
+						t.Fatalf("process output byte %d is %#x: Python's json.dumps writes only printable ASCII and newlines\n%q", i, c, buf.Bytes())
+					}
+				}
 			case "dotenv":
 				if got, err = parseDockerEnvFile(buf.Bytes()); err != nil {
 					t.Fatalf("docker would refuse the file: %v\n%q", err, buf.Bytes())
@@ -486,6 +551,25 @@ func parseCmdSets(t *testing.T, out string, unsets []string) map[string]string {
 	return got
 }
 
+// parseUnquotedSets reads the AWS CLI's windows-cmd lines off Windows:
+// `set NAME=VALUE` LF, where cmd takes VALUE up to the line end.
+func parseUnquotedSets(t *testing.T, out string) map[string]string {
+	t.Helper()
+	if !strings.HasSuffix(out, "\n") || strings.Contains(out, "\r") {
+		t.Fatalf("windows-cmd output is not LF-terminated lines: %q", out)
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		body, ok := strings.CutPrefix(line, "set ")
+		name, value, ok2 := strings.Cut(body, "=")
+		if !ok || !ok2 {
+			t.Fatalf("windows-cmd line %q is not set NAME=value", line)
+		}
+		got[name] = value
+	}
+	return got
+}
+
 // checkMasks checks the github format's stdout: one ::add-mask:: line per
 // secret, with the runner's command escaping.
 func checkMasks(t *testing.T, out string, creds aws.Credentials) {
@@ -515,7 +599,7 @@ func processJSONVars(t *testing.T, b []byte) map[string]string {
 	}
 	got := map[string]string{}
 	for k, name := range map[string]string{"AccessKeyId": envAccessKeyID, "SecretAccessKey": envSecretAccessKey,
-		"SessionToken": envSessionToken, "Expiration": envCredentialExpiry} {
+		"SessionToken": envSessionToken, "Expiration": envCredentialExpiry, "AccountId": envAccountID} {
 		if v, ok := doc[k]; ok {
 			s, _ := v.(string)
 			got[name] = s

@@ -208,6 +208,7 @@ func TestExportShEnvironment(t *testing.T) {
 			"AWS_SECRET_ACCESS_KEY":     "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
 			"AWS_SESSION_TOKEN":         "FwoGZXIvYXdzEXAMPLETOKEN//+==",
 			"AWS_CREDENTIAL_EXPIRATION": "2030-01-02T03:04:05Z",
+			"AWS_ACCOUNT_ID":            "123456789012",
 			"AWS_REGION":                "eu-west-1",
 			"AWS_DEFAULT_REGION":        "eu-west-1",
 		}},
@@ -290,7 +291,7 @@ func quirky() aws.Credentials {
 
 func TestWriteExportGolden(t *testing.T) {
 	session := fullCreds()
-	const unsetsShSession = "unset AWS_SECURITY_TOKEN AWS_SESSION_EXPIRATION AWS_ACCESS_KEY AWS_SECRET_KEY AWS_ACCOUNT_ID\n"
+	const unsetsShSession = "unset AWS_SECURITY_TOKEN AWS_SESSION_EXPIRATION AWS_ACCESS_KEY AWS_SECRET_KEY\n"
 	const unsetsShStatic = "unset AWS_SECURITY_TOKEN AWS_SESSION_EXPIRATION AWS_ACCESS_KEY AWS_SECRET_KEY AWS_ACCOUNT_ID AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION\n"
 	tests := []struct {
 		name  string
@@ -303,6 +304,7 @@ func TestWriteExportGolden(t *testing.T) {
 			"export AWS_SECRET_ACCESS_KEY='wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY'\n" +
 			"export AWS_SESSION_TOKEN='FwoGZXIvYXdzEXAMPLETOKEN//+=='\n" +
 			"export AWS_CREDENTIAL_EXPIRATION='2030-01-02T03:04:05Z'\n" +
+			"export AWS_ACCOUNT_ID='123456789012'\n" +
 			"export AWS_REGION='eu-west-1'\n" +
 			"export AWS_DEFAULT_REGION='eu-west-1'\n"},
 		{"sh quoting", quirky(), ExportOptions{Format: "sh"}, unsetsShStatic +
@@ -328,11 +330,12 @@ func TestWriteExportGolden(t *testing.T) {
 				"$Env:AWS_DEFAULT_REGION = 'us-east-1'\n"},
 		{"cmd", session, ExportOptions{Format: "cmd"},
 			"set \"AWS_SECURITY_TOKEN=\"\r\nset \"AWS_SESSION_EXPIRATION=\"\r\nset \"AWS_ACCESS_KEY=\"\r\n" +
-				"set \"AWS_SECRET_KEY=\"\r\nset \"AWS_ACCOUNT_ID=\"\r\n" +
+				"set \"AWS_SECRET_KEY=\"\r\n" +
 				"set \"AWS_ACCESS_KEY_ID=ASIAEXAMPLEKEYID0001\"\r\n" +
 				"set \"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY\"\r\n" +
 				"set \"AWS_SESSION_TOKEN=FwoGZXIvYXdzEXAMPLETOKEN//+==\"\r\n" +
-				"set \"AWS_CREDENTIAL_EXPIRATION=2030-01-02T03:04:05Z\"\r\n"},
+				"set \"AWS_CREDENTIAL_EXPIRATION=2030-01-02T03:04:05Z\"\r\n" +
+				"set \"AWS_ACCOUNT_ID=123456789012\"\r\n"},
 		{"dotenv", quirky(), ExportOptions{Format: "dotenv", Region: "us-east-1"},
 			"AWS_ACCESS_KEY_ID=AKIAQUIRKY\n" +
 				`AWS_SECRET_ACCESS_KEY=a'b\c’d$e` + "\n" +
@@ -387,6 +390,20 @@ func TestWriteExportRefusals(t *testing.T) {
 		{"dotenv", withSecret(marker + "\xc3"), "", "AWS_SECRET_ACCESS_KEY"},
 		{"dotenv", withSecret("ok"), marker + "\n", "AWS_REGION"},
 		{"json", withSecret(marker + "\xff"), "", "SecretAccessKey"},
+		{"env", withSecret(marker + " x"), "", "AWS_SECRET_ACCESS_KEY"},
+		{"env", withSecret(marker + "'"), "", "AWS_SECRET_ACCESS_KEY"},
+		{"env", withSecret(marker + "$HOME"), "", "AWS_SECRET_ACCESS_KEY"},
+		{"env", withSecret(marker + ":~"), "", "AWS_SECRET_ACCESS_KEY"},
+		{"env", withSecret("=" + marker), "", "AWS_SECRET_ACCESS_KEY"},
+		{"env-no-export", withSecret(marker + ":=ls"), "", "AWS_SECRET_ACCESS_KEY"},
+		{"env-no-export", withSecret(marker + "\n"), "", "AWS_SECRET_ACCESS_KEY"},
+		{"env-no-export", aws.Credentials{AccessKeyID: "AKIA", SecretAccessKey: "s", SessionToken: marker + ";"}, "", "AWS_SESSION_TOKEN"},
+		{"windows-cmd", withSecret(marker + "&calc"), "", "AWS_SECRET_ACCESS_KEY"},
+		{"windows-cmd", withSecret(marker + "%PATH%"), "", "AWS_SECRET_ACCESS_KEY"},
+		{"windows-cmd", withSecret(marker + ")"), "", "AWS_SECRET_ACCESS_KEY"},
+		{"windows-cmd", withSecret(marker + "\r"), "", "AWS_SECRET_ACCESS_KEY"},
+		{"process", withSecret(marker + "\xff"), "", "SecretAccessKey"},
+		{"process", aws.Credentials{AccessKeyID: "AKIA"}, "", ""},
 		{"sh", aws.Credentials{SecretAccessKey: marker}, "", ""},
 		{"json", aws.Credentials{AccessKeyID: "AKIA"}, "", ""},
 	}

@@ -20,6 +20,7 @@ const (
 	envSecretAccessKey  = "AWS_SECRET_ACCESS_KEY"
 	envSessionToken     = "AWS_SESSION_TOKEN"
 	envCredentialExpiry = "AWS_CREDENTIAL_EXPIRATION"
+	envAccountID        = "AWS_ACCOUNT_ID"
 	envRegion           = "AWS_REGION"
 	envDefaultRegion    = "AWS_DEFAULT_REGION"
 )
@@ -35,10 +36,12 @@ func formatExpiration(t time.Time) string {
 }
 
 // Formats returns the export formats accepted by WriteExport, in the order
-// help text should list them. The first one is the default. Each call returns
-// a new slice.
+// help text should list them: rolehop's own formats (the first one is the
+// default), then the names of `aws configure export-credentials --format`
+// that rolehop does not already use (CLIFormats). Each call returns a new
+// slice.
 func Formats() []string {
-	return []string{"sh", "fish", "powershell", "cmd", "dotenv", "json", "github"}
+	return append([]string{"sh", "fish", "powershell", "cmd", "dotenv", "json", "github"}, CLIFormats()...)
 }
 
 // Var is one environment assignment.
@@ -50,10 +53,18 @@ type Var struct {
 // Vars returns the ordered environment assignments for creds:
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (when there is a
 // token), AWS_CREDENTIAL_EXPIRATION (RFC 3339 UTC with "Z", when
-// creds.CanExpire), then AWS_REGION and AWS_DEFAULT_REGION when region is not
-// empty.
+// creds.CanExpire), AWS_ACCOUNT_ID (when creds.AccountID is known), then
+// AWS_REGION and AWS_DEFAULT_REGION when region is not empty.
+//
+// AWS_ACCOUNT_ID is set because botocore (EnvProvider) and aws-sdk-go-v2
+// (config.NewEnvConfig) read it together with the env keys as the
+// credentials' account, for account-based endpoints: a child given the keys
+// this way uses the same endpoints as one that resolves the profile itself
+// (both SDKs take the account of assumed-role credentials from the
+// AssumedRoleUser ARN). `aws configure export-credentials` does not print
+// it, and rolehop's formats under its names (CLIFormats) do not either.
 func Vars(creds aws.Credentials, region string) []Var {
-	vars := make([]Var, 0, 6)
+	vars := make([]Var, 0, 7)
 	vars = append(vars,
 		Var{envAccessKeyID, creds.AccessKeyID},
 		Var{envSecretAccessKey, creds.SecretAccessKey},
@@ -63,6 +74,9 @@ func Vars(creds aws.Credentials, region string) []Var {
 	}
 	if creds.CanExpire {
 		vars = append(vars, Var{envCredentialExpiry, formatExpiration(creds.Expires)})
+	}
+	if creds.AccountID != "" {
+		vars = append(vars, Var{envAccountID, creds.AccountID})
 	}
 	if region != "" {
 		vars = append(vars, Var{envRegion, region}, Var{envDefaultRegion, region})
@@ -80,7 +94,8 @@ func Vars(creds aws.Credentials, region string) []Var {
 //   - AWS_SESSION_EXPIRATION: the legacy expiry name some tools read;
 //   - AWS_ACCESS_KEY, AWS_SECRET_KEY: aws-sdk-go-v2's aliases of the key vars;
 //   - AWS_ACCOUNT_ID: read by botocore and the Go SDK together with the env
-//     keys (account-based endpoints); a stale one names another account;
+//     keys (account-based endpoints); a stale one names another account, so
+//     it is removed and set again by Vars only when the account is known;
 //   - AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI,
 //     AWS_CONTAINER_AUTHORIZATION_TOKEN, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE:
 //     container credentials;
@@ -110,9 +125,11 @@ func OverridingVars() []string {
 
 // ChildEnv returns the environment for a child process that must use creds:
 // parent without OverridingVars and without every existing copy of the
-// variables Vars sets, followed by Vars(creds, region). AWS_SESSION_TOKEN and
-// AWS_CREDENTIAL_EXPIRATION are removed even when creds has no token or no
-// expiry, so stale values from the parent cannot pair with the new keys.
+// variables Vars sets, followed by Vars(creds, region). AWS_SESSION_TOKEN,
+// AWS_CREDENTIAL_EXPIRATION and AWS_ACCOUNT_ID are removed even when creds
+// has no token, no expiry or no known account, so stale values from the
+// parent cannot pair with the new keys. Other settings, such as
+// AWS_ACCOUNT_ID_ENDPOINT_MODE, reach the child unchanged.
 // AWS_REGION and AWS_DEFAULT_REGION from parent are kept when region is empty.
 // The order of the remaining parent entries is preserved. On Windows names
 // are compared case-insensitively, as the OS does.

@@ -44,6 +44,7 @@ func TestVars(t *testing.T) {
 				{"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
 				{"AWS_SESSION_TOKEN", "FwoGZXIvYXdzEXAMPLETOKEN//+=="},
 				{"AWS_CREDENTIAL_EXPIRATION", "2030-01-02T03:04:05Z"},
+				{"AWS_ACCOUNT_ID", "123456789012"},
 				{"AWS_REGION", "eu-west-1"},
 				{"AWS_DEFAULT_REGION", "eu-west-1"},
 			},
@@ -61,6 +62,7 @@ func TestVars(t *testing.T) {
 				{"AWS_ACCESS_KEY_ID", "ASIAEXAMPLEKEYID0001"},
 				{"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},
 				{"AWS_SESSION_TOKEN", "FwoGZXIvYXdzEXAMPLETOKEN//+=="},
+				{"AWS_ACCOUNT_ID", "123456789012"},
 				{"AWS_REGION", "us-east-2"},
 				{"AWS_DEFAULT_REGION", "us-east-2"},
 			},
@@ -141,13 +143,15 @@ func TestChildEnv(t *testing.T) {
 				"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
 				"AWS_SESSION_TOKEN=FwoGZXIvYXdzEXAMPLETOKEN//+==",
 				"AWS_CREDENTIAL_EXPIRATION=2030-01-02T03:04:05Z",
+				"AWS_ACCOUNT_ID=123456789012",
 				"AWS_REGION=eu-west-1",
 				"AWS_DEFAULT_REGION=eu-west-1",
 			),
 		},
 		{
-			// No token and no expiry: the stale ones must go and not come
-			// back; without a region the parent's region stays in place.
+			// No token, no expiry and no account: the stale ones must go
+			// and not come back; without a region the parent's region
+			// stays in place.
 			name: "static keys keep the parent region", creds: staticCreds(),
 			want: func() []string {
 				w := slices.Clone(bystanders[:2])
@@ -177,6 +181,9 @@ func TestChildEnv(t *testing.T) {
 				}
 			}
 			for _, name := range OverridingVars() {
+				if name == "AWS_ACCOUNT_ID" && tt.creds.AccountID != "" {
+					continue // removed from the parent, then set from creds
+				}
 				if seen[name] != 0 {
 					t.Errorf("overriding variable %s survived", name)
 				}
@@ -232,7 +239,7 @@ func TestEnvNameAndLookup(t *testing.T) {
 }
 
 func TestFormatsOrder(t *testing.T) {
-	want := "sh fish powershell cmd dotenv json github"
+	want := "sh fish powershell cmd dotenv json github env env-no-export windows-cmd process"
 	if got := strings.Join(Formats(), " "); got != want {
 		t.Errorf("Formats() = %q, want %q", got, want)
 	}

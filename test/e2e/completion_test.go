@@ -50,7 +50,7 @@ var completionCases = []completionCase{
 	{"rolehop export pr", []string{"prod", "prod-eu"}},
 	{"rolehop exec --profile d", []string{"dev/Admin"}},
 	{"rolehop serve prod ", []string{"base", "dev/Admin", "prod-eu"}},
-	{"rolehop export --format ", []string{"sh", "fish", "powershell", "cmd", "dotenv", "json", "github"}},
+	{"rolehop export --format ", []string{"sh", "fish", "powershell", "cmd", "dotenv", "json", "github", "env", "env-no-export", "windows-cmd", "process"}},
 	{"rolehop policy --format c", []string{"cloudformation"}},
 	{"rolehop login --sso-session ", []string{"corp", "lab"}},
 	{"rolehop sso populate --sso-session l", []string{"lab"}},

@@ -561,7 +561,7 @@ func testGuideDocker(t *testing.T) {
 		vars[k] = v
 		names = append(names, k)
 	}
-	wantNames := []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "AWS_REGION", "AWS_DEFAULT_REGION"}
+	wantNames := []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "AWS_ACCOUNT_ID", "AWS_REGION", "AWS_DEFAULT_REGION"}
 	if !slices.Equal(names, wantNames) {
 		t.Errorf("env file variables %q, want %q", names, wantNames)
 	}
