@@ -12,8 +12,10 @@ func newCredentialProcessCmd(sys IO) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "credential-process [PROFILE] [flags]",
 		Short: "Print credential_process JSON, for credential_process = rolehop credential-process NAME",
-		Long: `Print the final credentials as credential_process Version 1 JSON (with Expiration),
-so the AWS CLI and every SDK can use a rolehop chain through ~/.aws/config:
+		Long: `Print the final credentials as credential_process Version 1 JSON (with Expiration, and
+AccountId when the account is known: botocore and aws-sdk-go-v2 read it as the credentials'
+account, for account-based endpoints), so the AWS CLI and every SDK can use a rolehop chain
+through ~/.aws/config:
 
   [profile prod-via-rolehop]
   credential_process = rolehop credential-process prod`,

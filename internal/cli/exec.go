@@ -19,9 +19,12 @@ func newExecCmd(sys IO) *cobra.Command {
 		Use:   "exec [PROFILE] [flags] -- CMD [ARGS...]",
 		Short: "Run a command with the role's credentials in its environment",
 		Long: `Run CMD with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
-AWS_CREDENTIAL_EXPIRATION and, when a region is known, AWS_REGION/AWS_DEFAULT_REGION.
-Variables that would override them in the child (AWS_PROFILE, AWS_SECURITY_TOKEN,
-container and web-identity variables) are removed. Signals are forwarded, and rolehop
+AWS_CREDENTIAL_EXPIRATION, AWS_ACCOUNT_ID when the account is known (the role's, or
+aws_account_id / AWS_ACCOUNT_ID of the source: the SDKs read it with the keys, for
+account-based endpoints) and, when a region is known, AWS_REGION/AWS_DEFAULT_REGION.
+Variables that would override them in the child (AWS_PROFILE, AWS_SECURITY_TOKEN, a stale
+AWS_ACCOUNT_ID, container and web-identity variables) are removed; other settings, such as
+AWS_ACCOUNT_ID_ENDPOINT_MODE, reach the child unchanged. Signals are forwarded, and rolehop
 exits with the child's exit code (128+N when the child is killed by signal N).
 
 With --server the child gets no keys: rolehop serves the credentials on a random loopback

@@ -26,6 +26,13 @@ func (p *Plan) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(tw, "Source: %s\n", p.Source.Describe())
 	row("why", p.Source.From, "")
+	if a := p.Source.AccountID; a.IsSet() {
+		v := a.Value
+		if p.Source.Kind == SourceProcess {
+			v += " when the process prints no AccountId"
+		}
+		row("account id", v, a.From)
+	}
 	if p.Source.Kind == SourceWebIdent {
 		row("role", p.Source.WebIdentityRole.Value, p.Source.WebIdentityRole.From)
 		row("token", p.Source.WebIdentityTokenFile.Value, p.Source.WebIdentityTokenFile.From)
@@ -126,6 +133,7 @@ func (p *Plan) WriteText(w io.Writer) error {
 		region = p.Region.Value + " (" + p.Region.From + ")"
 	}
 	fmt.Fprintf(tw, "Region: %s\n", region)
+	fmt.Fprintf(tw, "Account: %s\n", p.accountText())
 	if len(p.Hops) > 0 {
 		endpoint := "the regional AWS endpoint"
 		if p.STSEndpoint.IsSet() {
@@ -155,6 +163,35 @@ func (p *Plan) WriteText(w io.Writer) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// accountText says which account the final credentials belong to, as far
+// as the plan knows it, and that exec and export pass it on as
+// AWS_ACCOUNT_ID (credential-process as AccountId), where the AWS CLI's
+// export-credentials prints none: on purpose, since the SDKs read both for
+// account-based endpoints.
+func (p *Plan) accountText() string {
+	const passed = "; passed on as AWS_ACCOUNT_ID (exec, export) and AccountId (credential-process, export --format json), which aws configure export-credentials and its format names do not"
+	arnAccount := func(arn string) string {
+		if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
+			return parts[4]
+		}
+		return ""
+	}
+	switch {
+	case len(p.Hops) > 0:
+		h := p.Hops[len(p.Hops)-1]
+		return arnAccount(h.RoleARN.Value) + " (the last role's ARN)" + passed
+	case p.Source.Kind == SourceWebIdent:
+		return arnAccount(p.Source.WebIdentityRole.Value) + " (the role's ARN)" + passed
+	case p.Source.SSO != nil:
+		return p.Source.SSO.AccountID + " (sso_account_id)" + passed
+	case p.Source.AccountID.IsSet() && p.Source.Kind != SourceProcess:
+		return p.Source.AccountID.Value + " (" + p.Source.AccountID.From + ")" + passed
+	case p.Source.Kind == SourceProcess || p.Source.Kind == SourceContainer:
+		return "as the credentials say (AccountId), when they do" + passed
+	}
+	return "not known: AWS_ACCOUNT_ID is removed from a child and unset by export (set aws_account_id, or AWS_ACCOUNT_ID with env keys, to pass it on)"
 }
 
 // WriteJSON prints the plan as indented JSON with the access key id masked

@@ -70,6 +70,14 @@ type Source struct {
 	// SourceProcess.
 	Command string `json:"command,omitempty"`
 
+	// AccountID is the account of the source's credentials as the
+	// configuration states it (not a secret): AWS_ACCOUNT_ID with env keys,
+	// aws_account_id of a static-keys profile (from the file that holds
+	// the keys), or aws_account_id of a credential_process profile, used
+	// when the process prints no AccountId. botocore reads all three; the
+	// Go SDK the first two.
+	AccountID Setting `json:"account_id,omitzero"`
+
 	// SourceContainer: the endpoint, its token or token file, and the
 	// variables they came from.
 	ContainerURL       string `json:"container_url,omitempty"`

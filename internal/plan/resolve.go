@@ -63,6 +63,7 @@ func Resolve(req Request) (*Plan, error) {
 	}
 	r.plan.Source = src
 	r.checkUnusedIMDS()
+	r.noteIgnoredAccountID(src)
 	if err := r.finishHops(raws); err != nil {
 		return nil, err
 	}
@@ -361,7 +362,13 @@ func (r *resolver) envKeys(from string) (Source, bool, error) {
 	} else if st := r.env("AWS_SECURITY_TOKEN"); st != "" && st != token {
 		r.note("AWS_SECURITY_TOKEN and AWS_SESSION_TOKEN differ: rolehop uses AWS_SESSION_TOKEN (botocore would use AWS_SECURITY_TOKEN); exec removes AWS_SECURITY_TOKEN from the child")
 	}
-	return Source{Kind: SourceEnv, From: from, AccessKeyID: id, SecretAccessKey: Secret(secret), SessionToken: Secret(token)}, true, nil
+	src := Source{Kind: SourceEnv, From: from, AccessKeyID: id, SecretAccessKey: Secret(secret), SessionToken: Secret(token)}
+	// botocore EnvProvider and aws-sdk-go-v2 NewEnvConfig read
+	// AWS_ACCOUNT_ID only together with the keys, as they are.
+	if acct := r.env("AWS_ACCOUNT_ID"); acct != "" {
+		src.AccountID = Setting{acct, "env AWS_ACCOUNT_ID"}
+	}
+	return src, true, nil
 }
 
 // container returns the container credentials endpoint as a source. ok is
@@ -629,13 +636,52 @@ func staticSource(p *awsconfig.Profile, from string) (Source, error) {
 	if !ok || token.Value == "" {
 		token, _ = p.Get("aws_security_token")
 	}
-	return Source{Kind: SourceStatic, Profile: p.Name, From: from, AccessKeyID: id.Value,
-		SecretAccessKey: Secret(secret.Value), SessionToken: Secret(token.Value)}, nil
+	src := Source{Kind: SourceStatic, Profile: p.Name, From: from, AccessKeyID: id.Value,
+		SecretAccessKey: Secret(secret.Value), SessionToken: Secret(token.Value)}
+	// botocore's SharedCredentialProvider and ConfigProvider each read
+	// aws_account_id from the section that holds the keys, so an account id
+	// in the other file does not count (noteIgnoredAccountID says so).
+	if acct, ok := accountID(p); ok && acct.File == id.File {
+		src.AccountID = Setting{strings.TrimSpace(acct.Value), acct.Origin()}
+	}
+	return src, nil
+}
+
+// accountID returns the profile's aws_account_id when it is not blank.
+func accountID(p *awsconfig.Profile) (awsconfig.Value, bool) {
+	v, ok := p.Get("aws_account_id")
+	return v, ok && strings.TrimSpace(v.Value) != ""
+}
+
+// noteIgnoredAccountID notes an aws_account_id that a static-keys source
+// does not use because it is in the other file than the keys.
+func (r *resolver) noteIgnoredAccountID(src Source) {
+	if src.Kind != SourceStatic || src.AccountID.IsSet() {
+		return
+	}
+	p, _ := r.cfg.Profile(src.Profile)
+	if acct, ok := accountID(p); ok {
+		id, _ := p.Get("aws_access_key_id")
+		goSDK := ""
+		if acct.File == r.cfg.ConfigFile {
+			// aws-sdk-go-v2 keeps the config file's aws_account_id when it
+			// merges in the credentials file's keys (mergeSections).
+			goSDK = " (the Go SDK would use it)"
+		}
+		r.note(fmt.Sprintf("aws_account_id of profile %q (%s) is not used: the profile's keys are in %s, and the AWS CLI takes the account id only from the file that holds the keys%s",
+			src.Profile, acct.Origin(), awsconfig.ShortPath(id.File), goSDK))
+	}
 }
 
 func processSource(p *awsconfig.Profile, from string) Source {
 	cmd, _ := p.Get("credential_process")
-	return Source{Kind: SourceProcess, Profile: p.Name, From: from, Command: cmd.Value}
+	src := Source{Kind: SourceProcess, Profile: p.Name, From: from, Command: cmd.Value}
+	// botocore ProcessProvider: the output's AccountId, else the profile's
+	// aws_account_id (the Go SDK reads only the output's).
+	if acct, ok := accountID(p); ok {
+		src.AccountID = Setting{strings.TrimSpace(acct.Value), acct.Origin()}
+	}
+	return src
 }
 
 // profileHop reads one hop's settings from a role profile.

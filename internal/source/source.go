@@ -266,6 +266,11 @@ type described struct {
 // endpointcreds dereferences a nil result when a container endpoint answers
 // with the JSON value null (200 or an error status), and a broken or
 // hostile endpoint must not crash rolehop or the endpoint it serves.
+//
+// Credentials without an account id get the one the configuration states
+// (plan.Source.AccountID): the static providers carry none, and a
+// credential_process's own AccountId wins over the profile's
+// aws_account_id, as in botocore.
 func (d *described) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	c, err := d.retrieve(ctx)
 	if err == nil {
@@ -273,6 +278,9 @@ func (d *described) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	}
 	if err != nil {
 		return aws.Credentials{}, &Error{Source: d.src, Err: err}
+	}
+	if c.AccountID == "" {
+		c.AccountID = d.src.AccountID.Value
 	}
 	return c, nil
 }
