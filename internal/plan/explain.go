@@ -186,6 +186,8 @@ func (p *Plan) accountText() string {
 		return arnAccount(p.Source.WebIdentityRole.Value) + " (the role's ARN)" + passed
 	case p.Source.SSO != nil:
 		return p.Source.SSO.AccountID + " (sso_account_id)" + passed
+	case p.Source.Login != nil:
+		return arnAccount(p.Source.Login.Session) + " (the aws login session's, accountId in its cache file)" + passed
 	case p.Source.AccountID.IsSet() && p.Source.Kind != SourceProcess:
 		return p.Source.AccountID.Value + " (" + p.Source.AccountID.From + ")" + passed
 	case p.Source.Kind == SourceProcess || p.Source.Kind == SourceContainer:
