@@ -183,25 +183,31 @@ func (s *Store) dirHandle(create bool) (*fsutil.Dir, error) {
 	return d, nil
 }
 
-// lookup returns the entry for key, nil when there is none or it is not
-// a rolehop entry; an error only when the directory fails the trust rule.
-func (s *Store) lookup(key string) (*Entry, error) {
-	d, err := s.dirHandle(false)
+// inDir runs f in the directory opened under the trust rule (created when
+// create is set). Without create, a missing directory runs nothing: it
+// holds no entry.
+func (s *Store) inDir(create bool, f func(*fsutil.Dir) error) error {
+	d, err := s.dirHandle(create)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer d.Close()
-	if !isKey(key) {
-		return nil, nil
-	}
-	b, err := d.ReadFile(entryName(key))
-	if err != nil {
-		return nil, nil
-	}
-	return parseEntry(b), nil
+	return f(d)
+}
+
+// lookup returns the entry for key, nil when there is none or it is not
+// a rolehop entry; an error only when the directory fails the trust rule.
+func (s *Store) lookup(key string) (e *Entry, err error) {
+	err = s.inDir(false, func(d *fsutil.Dir) error {
+		if b, rerr := d.ReadFile(entryName(key)); rerr == nil && isKey(key) {
+			e = parseEntry(b)
+		}
+		return nil
+	})
+	return e, err
 }
 
 // parseEntry returns the entry b holds, or nil when b is not one.
@@ -226,16 +232,11 @@ func (s *Store) Put(key string, meta Meta, creds aws.Credentials) error {
 	if !isKey(key) {
 		return fmt.Errorf("cache key %q is not one of Key's", key)
 	}
-	d, err := s.dirHandle(true)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
 	b, err := json.MarshalIndent(Entry{Version: entryVersion, Meta: meta, Created: s.now().UTC(), Credentials: fromAWS(creds)}, "", "  ")
 	if err != nil {
 		return err
 	}
-	return d.WriteFile(entryName(key), b, 0o600)
+	return s.inDir(true, func(d *fsutil.Dir) error { return d.WriteFile(entryName(key), b, 0o600) })
 }
 
 // Delete removes the entry for key if it is a rolehop entry: a regular
@@ -253,49 +254,36 @@ func (s *Store) Delete(key string) error {
 
 // remove deletes key's entry if it is a rolehop entry, and reports
 // whether it did.
-func (s *Store) remove(key string) (bool, error) {
-	d, err := s.dirHandle(false)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	defer d.Close()
-	if !isKey(key) {
-		return false, nil
-	}
-	b, err := d.ReadFile(entryName(key))
-	if err != nil || parseEntry(b) == nil {
-		return false, nil // missing, or not ours: not ours to delete
-	}
-	if err := d.Remove(entryName(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return false, err
-	}
-	return true, nil
+func (s *Store) remove(key string) (removed bool, err error) {
+	err = s.inDir(false, func(d *fsutil.Dir) error {
+		if !isKey(key) {
+			return nil
+		}
+		b, err := d.ReadFile(entryName(key))
+		if err != nil || parseEntry(b) == nil {
+			return nil // missing, or not ours: not ours to delete
+		}
+		if err := d.Remove(entryName(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		removed = true
+		return nil
+	})
+	return removed, err
 }
 
 // keys lists the names in the directory that are named like entries.
-func (s *Store) keys() ([]string, error) {
-	d, err := s.dirHandle(false)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	entries, err := d.Entries()
-	if err != nil {
-		return nil, err
-	}
-	var keys []string
-	for _, e := range entries {
-		if key, ok := strings.CutSuffix(e.Name(), ".json"); ok && isKey(key) && e.Type().IsRegular() {
-			keys = append(keys, key)
+func (s *Store) keys() (keys []string, err error) {
+	err = s.inDir(false, func(d *fsutil.Dir) error {
+		entries, err := d.Entries()
+		for _, e := range entries {
+			if key, ok := strings.CutSuffix(e.Name(), ".json"); ok && isKey(key) && e.Type().IsRegular() {
+				keys = append(keys, key)
+			}
 		}
-	}
-	return keys, nil
+		return err
+	})
+	return keys, err
 }
 
 // Listed is one entry as `cache list` shows it: no secret.

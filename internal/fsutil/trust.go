@@ -338,17 +338,6 @@ func (d *Dir) Entries() ([]fs.DirEntry, error) {
 	return fs.ReadDir(d.root.FS(), ".")
 }
 
-// Owned reports whether the entry name is a regular file of the user's:
-// what rolehop may read, replace or delete there.
-func (d *Dir) Owned(name string) bool {
-	f, _, err := d.open(name, os.O_RDONLY, 0)
-	if err != nil {
-		return false
-	}
-	f.Close()
-	return true
-}
-
 // ReadShared reads a file that configures rolehop and the AWS tools (the
 // config and credentials files) where it is, links followed: it must
 // belong to the user or root and nobody else may write it (checked on the
