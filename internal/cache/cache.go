@@ -202,7 +202,10 @@ func (s *Store) inDir(create bool, f func(*fsutil.Dir) error) error {
 // a rolehop entry; an error only when the directory fails the trust rule.
 func (s *Store) lookup(key string) (e *Entry, err error) {
 	err = s.inDir(false, func(d *fsutil.Dir) error {
-		if b, rerr := d.ReadFile(entryName(key)); rerr == nil && isKey(key) {
+		if !isKey(key) {
+			return nil
+		}
+		if b, rerr := d.ReadFile(entryName(key)); rerr == nil {
 			e = parseEntry(b)
 		}
 		return nil
