@@ -146,7 +146,7 @@ func BuildSteps(p *plan.Plan, opts Options) ([]StepProvider, error) {
 	if opts.MinTTL == 0 {
 		opts.MinTTL = DefaultMinTTL
 	}
-	sopts := source.Options{HTTPClient: opts.HTTPClient, AWS: clients, STSRegion: p.STSRegion, STSEndpoint: p.STSEndpoint.Value, Getenv: opts.Getenv, Provided: opts.Provided, Notice: opts.Warn}
+	sopts := source.Options{HTTPClient: opts.HTTPClient, AWS: clients, STSRegion: p.STSRegion, STSEndpoint: p.STSEndpoint.Value, Getenv: opts.Getenv, Provided: opts.Provided, Notice: opts.Warn, MinTTL: opts.MinTTL}
 	var facts RunFacts
 	if opts.Store != nil && p.Source.Kind == plan.SourceWebIdent {
 		// The cache keys of a web identity's chain hold the token's

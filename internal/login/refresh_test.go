@@ -187,6 +187,21 @@ func TestRefresh(t *testing.T) {
 	}
 }
 
+// TestRefreshForMinTTL: a chain that needs more validity than the refresh
+// window (--min-ttl) gets a refreshed session.
+func TestRefreshForMinTTL(t *testing.T) {
+	srv := newTokenServer(t, success)
+	dir := writeSession(t, time.Now().Add(20*time.Minute))
+	o := options(srv)
+	if c, err := Credentials(context.Background(), dir, testSession, o); err != nil || c.AccessKeyID != "ASIAOLD" {
+		t.Fatalf("with the default window: %s, %v", c.AccessKeyID, err)
+	}
+	o.MinTTL = 30 * time.Minute
+	if c, err := Credentials(context.Background(), dir, testSession, o); err != nil || c.AccessKeyID != "ASIANEW" || srv.calls.Load() != 1 {
+		t.Errorf("with --min-ttl 30m: %s, %v, %d calls; want a refresh", c.AccessKeyID, err, srv.calls.Load())
+	}
+}
+
 // TestRefreshOnce: processes (here goroutines, each with its own lock
 // file handle, as flock sees processes) that find the session expired
 // together refresh it once; the others wait and read the new file.

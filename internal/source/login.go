@@ -19,7 +19,7 @@ type loginProvider struct {
 func newLogin(src plan.Source, opts Options) *loginProvider {
 	return &loginProvider{src: src, opts: login.Options{
 		Region: src.Login.Region, Endpoint: src.Login.Endpoint, AWS: opts.AWS,
-		Now: opts.Clock, Notice: opts.Notice, LoginHint: LoginHint(src),
+		Now: opts.Clock, Notice: opts.Notice, MinTTL: opts.MinTTL, LoginHint: LoginHint(src),
 	}}
 }
 

@@ -48,6 +48,10 @@ type Options struct {
 	Provided aws.CredentialsProvider
 	// Notice is told when a token cache was tightened; nil: nobody.
 	Notice func(format string, args ...any)
+	// MinTTL is the validity the chain needs its source's credentials to
+	// have left (--min-ttl): a source that refreshes itself (an aws login
+	// session) refreshes when less is left.
+	MinTTL time.Duration
 	// WebIdentityToken, when set, is where a SourceWebIdent source gets its
 	// token (ReadWebIdentityToken); nil reads it on every call.
 	WebIdentityToken *WebIdentityToken
