@@ -8,7 +8,6 @@
 package login
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/rolehop/rolehop/internal/jsonobj"
 	"github.com/rolehop/rolehop/internal/plan"
 )
 
@@ -39,8 +39,8 @@ type Session struct {
 	RefreshToken    string
 	DPoPKey         string
 
-	raw    map[string]json.RawMessage
-	access map[string]json.RawMessage
+	raw    jsonobj.Object
+	access jsonobj.Object // the accessToken member
 }
 
 // required are the fields a session needs, as botocore and the Go SDK
@@ -52,18 +52,14 @@ var required = []string{"accessToken.accessKeyId", "accessToken.secretAccessKey"
 // Parse reads a cache file. Errors say what is missing or malformed and
 // never quote the file (it holds keys and tokens).
 func Parse(b []byte) (*Session, error) {
-	s := &Session{raw: map[string]json.RawMessage{}, access: map[string]json.RawMessage{}}
+	s := &Session{raw: jsonobj.Object{}, access: jsonobj.Object{}}
 	if err := json.Unmarshal(b, &s.raw); err != nil || s.raw == nil {
 		return nil, errors.New("is not a JSON object")
 	}
 	if v, ok := s.raw["accessToken"]; ok && json.Unmarshal(v, &s.access) != nil {
 		return nil, errors.New("has an accessToken that is not a JSON object")
 	}
-	str := func(m map[string]json.RawMessage, k string) string {
-		var v string
-		_ = json.Unmarshal(m[k], &v)
-		return v
-	}
+	str := func(o jsonobj.Object, k string) string { v, _ := o.String(k); return v }
 	s.AccessKeyID, s.SecretAccessKey, s.SessionToken = str(s.access, "accessKeyId"), str(s.access, "secretAccessKey"), str(s.access, "sessionToken")
 	s.AccountID = str(s.access, "accountId")
 	s.ClientID, s.RefreshToken, s.DPoPKey = str(s.raw, "clientId"), str(s.raw, "refreshToken"), str(s.raw, "dpopKey")
@@ -104,39 +100,20 @@ func (s *Session) Credentials() aws.Credentials {
 // Marshal encodes the session as the AWS CLI writes it, with every field
 // rolehop does not know kept as it was.
 func (s *Session) Marshal() ([]byte, error) {
-	access := map[string]json.RawMessage{}
-	for k, v := range s.access {
-		access[k] = v
-	}
-	set := func(m map[string]json.RawMessage, k, v string) { m[k], _ = json.Marshal(v) }
-	set(access, "accessKeyId", s.AccessKeyID)
-	set(access, "secretAccessKey", s.SecretAccessKey)
-	set(access, "sessionToken", s.SessionToken)
-	set(access, "accountId", s.AccountID)
-	set(access, "expiresAt", s.ExpiresAt.UTC().Format(timeFormat))
-	raw := map[string]json.RawMessage{}
-	for k, v := range s.raw {
-		raw[k] = v
-	}
-	b, err := marshal(access)
+	access := s.access.Clone()
+	access.SetString("accessKeyId", s.AccessKeyID)
+	access.SetString("secretAccessKey", s.SecretAccessKey)
+	access.SetString("sessionToken", s.SessionToken)
+	access.SetString("accountId", s.AccountID)
+	access.SetString("expiresAt", s.ExpiresAt.UTC().Format(timeFormat))
+	b, err := access.Marshal()
 	if err != nil {
 		return nil, err
 	}
+	raw := s.raw.Clone()
 	raw["accessToken"] = b
-	set(raw, "clientId", s.ClientID)
-	set(raw, "refreshToken", s.RefreshToken)
-	set(raw, "dpopKey", s.DPoPKey)
-	return marshal(raw)
-}
-
-// marshal encodes m (keys sorted) without HTML escaping: the PEM key and
-// tokens stay readable to every JSON reader.
-func marshal(m map[string]json.RawMessage) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	raw.SetString("clientId", s.ClientID)
+	raw.SetString("refreshToken", s.RefreshToken)
+	raw.SetString("dpopKey", s.DPoPKey)
+	return raw.Marshal()
 }

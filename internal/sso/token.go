@@ -5,7 +5,6 @@
 package sso
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -23,6 +22,7 @@ import (
 	"github.com/rolehop/rolehop/internal/awsclient"
 	"github.com/rolehop/rolehop/internal/awserr"
 	"github.com/rolehop/rolehop/internal/fsutil"
+	"github.com/rolehop/rolehop/internal/jsonobj"
 	"github.com/rolehop/rolehop/internal/plan"
 )
 
@@ -52,7 +52,7 @@ type Token struct {
 	ClientSecret          string
 	RegistrationExpiresAt time.Time
 	RefreshToken          string
-	raw                   map[string]json.RawMessage
+	raw                   jsonobj.Object
 }
 
 // tokenDir opens the directory of the token file at path under fsutil's
@@ -89,11 +89,11 @@ func readToken(path string, notice func(string, ...any)) (*Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw := map[string]json.RawMessage{}
+	raw := jsonobj.Object{}
 	if err := json.Unmarshal(b, &raw); err != nil || raw == nil {
 		return nil, fmt.Errorf("SSO token cache %s is not a JSON object: %s", path, jsonProblem(err))
 	}
-	str := func(k string) string { s, _ := stringField(raw[k]); return s }
+	str := func(k string) string { s, _ := raw.String(k); return s }
 	t := &Token{StartURL: str("startUrl"), Region: str("region"), AccessToken: str("accessToken"), ClientID: str("clientId"),
 		ClientSecret: str("clientSecret"), RefreshToken: str("refreshToken"), raw: raw}
 	// botocore parses with dateutil; the CLI writes "…Z", the Go SDK RFC 3339.
@@ -102,14 +102,6 @@ func readToken(path string, notice func(string, ...any)) (*Token, error) {
 	}
 	t.RegistrationExpiresAt, _ = parseTime(str("registrationExpiresAt"))
 	return t, nil
-}
-
-// stringField decodes a JSON string; ok is false for anything else.
-func stringField(v json.RawMessage) (s string, ok bool) {
-	if v == nil || json.Unmarshal(v, &s) != nil {
-		return "", false
-	}
-	return s, true
 }
 
 // jsonProblem describes a decoding error without quoting the file (it
@@ -147,14 +139,11 @@ func (t *Token) Write(path string) error { return t.write(path, nil) }
 
 // write is Write, telling notice when it tightened the directory or file.
 func (t *Token) write(path string, notice func(string, ...any)) error {
-	raw := map[string]json.RawMessage{}
-	for k, v := range t.raw {
-		raw[k] = v
-	}
+	raw := t.raw.Clone()
 	set := func(k, v string) {
-		switch _, wasString := stringField(raw[k]); {
+		switch _, wasString := raw.String(k); {
 		case v != "":
-			raw[k], _ = json.Marshal(v)
+			raw.SetString(k, v)
 		case wasString:
 			delete(raw, k)
 		}
@@ -169,7 +158,7 @@ func (t *Token) write(path string, notice func(string, ...any)) error {
 	if !t.RegistrationExpiresAt.IsZero() {
 		set("registrationExpiresAt", t.RegistrationExpiresAt.UTC().Format(timeFormat))
 	}
-	b, err := marshalToken(raw)
+	b, err := raw.Marshal()
 	if err != nil {
 		return err
 	}
@@ -179,17 +168,6 @@ func (t *Token) write(path string, notice func(string, ...any)) error {
 	}
 	defer d.Close()
 	return d.WriteFile(name, b, 0o600)
-}
-
-// marshalToken encodes the fields (sorted by key) without HTML escaping.
-func marshalToken(raw map[string]json.RawMessage) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(raw); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // canRefresh reports whether t holds what CreateToken(refresh_token) needs.
