@@ -296,8 +296,13 @@ func TestTrustWriteTightens(t *testing.T) {
 // Windows would run, another scheme — is shown but never handed to the
 // browser opener.
 func TestTrustSignInURLScheme(t *testing.T) {
-	for _, hostile := range []string{"file:///etc/passwd", `\\attacker.example\share\run.exe`, "ms-msdt:/id PCWDiagnostic", "http://attacker.example/"} {
-		t.Run(hostile, func(t *testing.T) {
+	for _, hostile := range []string{"file:///etc/passwd", `\\attacker.example\share\run.exe`, "ms-msdt:/id PCWDiagnostic", "http://attacker.example/", "https://x.example/\x1b]0;pwned\x07\x1b[2J"} {
+		t.Run(strings.ToValidUTF8(strings.Map(func(r rune) rune {
+			if r < 0x20 {
+				return '?'
+			}
+			return r
+		}, hostile), "?"), func(t *testing.T) {
 			env, srv := newSSOEnv(t)
 			srv.VerificationURI = hostile
 			opened := filepath.Join(env.Dir, "opened")
@@ -310,6 +315,9 @@ func TestTrustSignInURLScheme(t *testing.T) {
 			}
 			if b, err := os.ReadFile(opened); err == nil {
 				t.Errorf("the opener was given %q", b)
+			}
+			if strings.ContainsAny(res.Stderr, "\x1b\x07") {
+				t.Errorf("control characters from the network reached the terminal: %q", res.Stderr)
 			}
 			if !strings.Contains(res.Stderr, "rolehop did not open it") {
 				t.Errorf("stderr does not say the URL was not opened: %q", res.Stderr)
