@@ -44,6 +44,7 @@ import (
 	"github.com/rolehop/rolehop/internal/awsconfig"
 	"github.com/rolehop/rolehop/internal/cache"
 	"github.com/rolehop/rolehop/internal/chain"
+	"github.com/rolehop/rolehop/internal/keychain"
 	"github.com/rolehop/rolehop/internal/plan"
 )
 
@@ -163,6 +164,12 @@ func build(ctx context.Context, req plan.Request, opts []Option) (aws.Config, er
 		return aws.Config{}, err
 	}
 	req.Region, req.Getenv, req.Config, req.ReadFile = o.region, o.getenv, cfg, os.ReadFile
+	if o.base == nil {
+		// profiles whose keys `rolehop keys add` put in the OS keychain
+		if req.Keychain, err = keychain.LoadIndex(o.getenv); err != nil {
+			return aws.Config{}, fmt.Errorf("rolehop: %w", err)
+		}
+	}
 	if req.Region == "" && o.base != nil {
 		req.Region = o.base.Region
 	}

@@ -184,7 +184,7 @@ func MayBeChained(p *plan.Plan, i int) bool {
 // the access key id for keys, the endpoint or command otherwise.
 func sourceIdentity(s plan.Source) string {
 	switch s.Kind {
-	case plan.SourceEnv, plan.SourceStatic:
+	case plan.SourceEnv, plan.SourceStatic, plan.SourceKeychain:
 		return "keys:" + s.AccessKeyID
 	case plan.SourceContainer:
 		return "container:" + s.ContainerURL

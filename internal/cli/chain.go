@@ -14,6 +14,7 @@ import (
 	"github.com/rolehop/rolehop/internal/awsconfig"
 	"github.com/rolehop/rolehop/internal/cache"
 	"github.com/rolehop/rolehop/internal/chain"
+	"github.com/rolehop/rolehop/internal/keychain"
 	"github.com/rolehop/rolehop/internal/plan"
 	"github.com/rolehop/rolehop/internal/prompt"
 )
@@ -101,6 +102,10 @@ func (o *chainOptions) resolve(sys IO, profileArg string) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	keys, err := keychain.LoadIndex(sys.Getenv)
+	if err != nil {
+		return nil, err
+	}
 	flags := o.flags
 	flags.Tags = strings.Join(o.tags, ",")
 	return plan.Resolve(plan.Request{
@@ -116,6 +121,7 @@ func (o *chainOptions) resolve(sys IO, profileArg string) (*plan.Plan, error) {
 		Describe:        o.describe,
 		Getenv:          sys.Getenv,
 		Config:          cfg,
+		Keychain:        keys,
 		LocalUser:       localUser(sys.Getenv),
 		ReadFile:        os.ReadFile,
 	})

@@ -364,6 +364,4 @@ func mfaState(p *plan.Plan, i int) iampolicy.KeyValue {
 	return iampolicy.KeyValue{Why: "whether the " + kind + " source's credentials were obtained with MFA is unknown"}
 }
 
-func longTermKeys(s plan.Source) bool {
-	return (s.Kind == plan.SourceEnv || s.Kind == plan.SourceStatic) && s.SessionToken == ""
-}
+func longTermKeys(s plan.Source) bool { return s.LongTermKeys() }

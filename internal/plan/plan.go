@@ -49,6 +49,7 @@ const (
 	SourceWebIdent  SourceKind = "web-identity"       // AssumeRoleWithWebIdentity with an OIDC token
 	SourceSSO       SourceKind = "sso"                // IAM Identity Center role credentials
 	SourceLogin     SourceKind = "login"              // an `aws login` console session (login_session)
+	SourceKeychain  SourceKind = "keychain"           // a profile's access keys in the OS keychain (rolehop keys add)
 	SourceProvided  SourceKind = "provided"           // credentials given by a library caller
 )
 
@@ -104,6 +105,10 @@ type Source struct {
 	// SourceLogin.
 	Login *Login `json:"login,omitempty"`
 
+	// SourceKeychain: which store holds the profile's keys (AccessKeyID is
+	// the key id the index records; the secret is read at run time).
+	Keychain *Keychain `json:"keychain,omitempty"`
+
 	// Tried lists the ambient sources looked at before this one, for
 	// "no credentials found" messages.
 	Tried []string `json:"tried,omitempty"`
@@ -116,6 +121,8 @@ func (s Source) Temporary() (temporary, known bool) {
 	switch s.Kind {
 	case SourceEnv, SourceStatic:
 		return s.SessionToken != "", true
+	case SourceKeychain:
+		return false, true
 	case SourceIMDS, SourceWebIdent, SourceSSO, SourceLogin:
 		return true, true
 	}
@@ -145,6 +152,31 @@ func (s *SSO) TokenKey() string {
 		return s.Session
 	}
 	return s.StartURL
+}
+
+// Keychain is a source whose keys are in the OS keychain. Resolution reads
+// only rolehop's index of stored keys, never the store itself.
+type Keychain struct {
+	Backend string `json:"backend"` // keychain.Backend
+	// Store is the backend as a person names it, e.g. "Secret Service (D-Bus)".
+	Store string `json:"store"`
+	// Index is the index file that says so.
+	Index string `json:"index"`
+	// Added is when the keys were stored (RFC 3339).
+	Added string `json:"added,omitempty"`
+}
+
+// LongTermKeys reports whether the source is an IAM user's long-term
+// access keys (no session token), in the environment, a profile or the
+// keychain.
+func (s Source) LongTermKeys() bool {
+	switch s.Kind {
+	case SourceEnv, SourceStatic:
+		return s.SessionToken == ""
+	case SourceKeychain:
+		return true
+	}
+	return false
 }
 
 // Login is an `aws login` source: the console session a profile's
@@ -180,6 +212,8 @@ func (s Source) Describe() string {
 		return "access keys from the environment (AWS_ACCESS_KEY_ID " + MaskKeyID(s.AccessKeyID) + ")"
 	case SourceStatic:
 		return fmt.Sprintf("access keys of profile %q (%s)", s.Profile, MaskKeyID(s.AccessKeyID))
+	case SourceKeychain:
+		return fmt.Sprintf("keys of profile %q from the %s keychain (%s)", s.Profile, s.Keychain.Store, MaskKeyID(s.AccessKeyID))
 	case SourceProcess:
 		return fmt.Sprintf("credential_process of profile %q", s.Profile)
 	case SourceContainer:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/rolehop/rolehop/internal/awsconfig"
+	"github.com/rolehop/rolehop/internal/keychain"
 )
 
 // HopFlags are the `aws sts assume-role` parameters given on the command
@@ -53,6 +54,10 @@ type Request struct {
 
 	// Config is the parsed ~/.aws/config and ~/.aws/credentials.
 	Config *awsconfig.Config
+
+	// Keychain is rolehop's index of the profiles whose access keys are in
+	// the OS keychain (keychain.LoadIndex); nil means none.
+	Keychain *keychain.Index
 
 	// Provided means the caller supplies the source credentials (the Go
 	// library's base aws.Config): no ambient resolution happens.

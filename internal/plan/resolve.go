@@ -3,9 +3,11 @@ package plan
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/rolehop/rolehop/internal/awsconfig"
 )
@@ -45,6 +47,7 @@ func Resolve(req Request) (*Plan, error) {
 	if r.cfg == nil {
 		r.cfg = &awsconfig.Config{}
 	}
+	r.addKeychainProfiles()
 	src, raws, err := r.chain()
 	if err != nil {
 		return nil, err
@@ -454,6 +457,9 @@ func (r *resolver) profileChain(name string, stack []string) (Source, []rawHop, 
 		src, raws, err = r.viaSourceProfile(p, sp, stack)
 	case hasCS:
 		src, err = r.credentialSource(p, cs)
+	case r.inKeychain(p.Name):
+		src = r.keychainSource(p, "its own access keys in the keychain (no source_profile or credential_source)")
+		r.note(fmt.Sprintf("profile %q has role_arn and keys in the keychain but no source_profile: rolehop uses those keys as it would the profile's own access keys (the Go SDK's rule)", name))
 	case hasStaticKeys(p):
 		src, err = staticSource(p, "its own access keys (no source_profile or credential_source)")
 		r.note(fmt.Sprintf("profile %q has role_arn and its own access keys but no source_profile: rolehop uses its keys as the Go SDK does; the AWS CLI refuses this profile", name))
@@ -481,6 +487,9 @@ func (r *resolver) viaSourceProfile(p *awsconfig.Profile, sp awsconfig.Value, st
 	// AWS-SEMANTICS §3: a profile may name itself as source_profile only
 	// when it holds static keys (botocore _validate_source_profile).
 	if target == p.Name {
+		if r.inKeychain(p.Name) {
+			return r.keychainSource(p, "its own access keys in the keychain (source_profile names itself)"), nil, nil
+		}
 		if hasStaticKeys(p) {
 			src, err := staticSource(p, "its own access keys (source_profile names itself)")
 			return src, nil, err
@@ -501,7 +510,14 @@ func (r *resolver) viaSourceProfile(p *awsconfig.Profile, sp awsconfig.Value, st
 		}
 		return Source{}, nil, errorf("profile %q: source_profile %q (%s) does not exist%s", p.Name, target, sp.Origin(), hint)
 	}
-	// botocore: static keys win over role_arn in a source profile.
+	// botocore: static keys win over role_arn in a source profile; keys in
+	// the keychain are the profile's static keys.
+	if r.inKeychain(target) {
+		if sourceP.Has("role_arn") {
+			r.note(fmt.Sprintf("profile %q has both keys in the keychain and role_arn; as a source_profile its keys are used and its role is not assumed (AWS CLI rule for access keys)", target))
+		}
+		return r.keychainSource(sourceP, fmt.Sprintf("source_profile of %q (%s)", p.Name, sp.Origin())), nil, nil
+	}
 	if hasStaticKeys(sourceP) {
 		if sourceP.Has("role_arn") {
 			r.note(fmt.Sprintf("profile %q has both access keys and role_arn; as a source_profile its keys are used and its role is not assumed (AWS CLI rule)", target))
@@ -519,6 +535,8 @@ func (r *resolver) profileSource(p *awsconfig.Profile, stack []string) (Source, 
 		from = fmt.Sprintf("source_profile of %q", stack[len(stack)-1])
 	}
 	switch {
+	case r.inKeychain(p.Name):
+		return r.keychainSource(p, from), nil, nil
 	case hasStaticKeys(p) || p.Has("aws_access_key_id") || p.Has("aws_secret_access_key"):
 		src, err := staticSource(p, from)
 		return src, nil, err
@@ -616,6 +634,58 @@ func (r *resolver) credentialSource(p *awsconfig.Profile, cs awsconfig.Value) (S
 		}
 	}
 	return Source{}, errorf("profile %q: unknown credential_source %q (%s): %s", p.Name, cs.Value, cs.Origin(), hint)
+}
+
+// addKeychainProfiles makes a profile of every one in the keychain index
+// that no config file names, so that `rolehop keys add NAME` alone is
+// enough to use NAME (as with aws-vault). The caller's Config is not
+// changed.
+func (r *resolver) addKeychainProfiles() {
+	ix := r.req.Keychain
+	var missing []string
+	for _, name := range ix.Names() {
+		if _, ok := r.cfg.Profile(name); !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	cfg := *r.cfg
+	cfg.Profiles = maps.Clone(r.cfg.Profiles)
+	if cfg.Profiles == nil {
+		cfg.Profiles = map[string]*awsconfig.Profile{}
+	}
+	for _, name := range missing {
+		cfg.Profiles[name] = &awsconfig.Profile{Name: name, File: ix.Path, Keys: map[string]awsconfig.Value{}}
+	}
+	r.cfg = &cfg
+}
+
+func (r *resolver) inKeychain(profile string) bool {
+	_, ok := r.req.Keychain.Lookup(profile)
+	return ok
+}
+
+// keychainSource is a profile whose keys are in the keychain. They outrank
+// access keys written in the profile: the keychain is where `keys add` and
+// `keys import` put them on purpose, and a plaintext copy left behind is
+// what the user is moving away from (so every command warns about it).
+func (r *resolver) keychainSource(p *awsconfig.Profile, from string) Source {
+	e, _ := r.req.Keychain.Lookup(p.Name)
+	src := Source{Kind: SourceKeychain, Profile: p.Name, From: from, AccessKeyID: e.AccessKeyID,
+		Keychain: &Keychain{Backend: string(e.Backend), Store: e.Backend.Describe(), Index: r.req.Keychain.Path}}
+	if !e.Added.IsZero() {
+		src.Keychain.Added = e.Added.UTC().Format(time.RFC3339)
+	}
+	if id, ok := p.Get("aws_access_key_id"); ok {
+		r.plan.Warnings = append(r.plan.Warnings, fmt.Sprintf("profile %q: the keys in the %s keychain are used, and a plaintext copy is still in %s: delete its aws_access_key_id and aws_secret_access_key lines (if it is the same key, `rolehop keys import %s` deletes them)",
+			p.Name, e.Backend.Describe(), id.Origin(), p.Name))
+	}
+	if acct, ok := accountID(p); ok {
+		src.AccountID = Setting{strings.TrimSpace(acct.Value), acct.Origin()}
+	}
+	return src
 }
 
 func hasStaticKeys(p *awsconfig.Profile) bool {

@@ -7,6 +7,7 @@ package prompt
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // MFA asks for the code of serial on the controlling terminal. It fails
@@ -78,6 +81,14 @@ func openTTY() (in io.Reader, out io.Writer, closeFn func(), err error) {
 // code. Its stderr goes to stderr, so a tool like `ykman oath accounts code`
 // can ask for a touch. It gives up after 2 minutes.
 func FromProcess(ctx context.Context, command string, stderr io.Writer) (string, error) {
+	line, err := FirstLine(ctx, "mfa_process", command, stderr)
+	return strings.TrimSpace(line), err
+}
+
+// FirstLine runs command through the shell and returns the first line it
+// prints, without its line ending; what names the setting that gave the
+// command, for the error. It gives up after 2 minutes.
+func FirstLine(ctx context.Context, what, command string, stderr io.Writer) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	var cmd *exec.Cmd
@@ -89,8 +100,41 @@ func FromProcess(ctx context.Context, command string, stderr io.Writer) (string,
 	cmd.Stderr = stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("mfa_process %q failed: %v", command, err)
+		return "", fmt.Errorf("%s %q failed: %v", what, command, err)
 	}
 	line, _, _ := strings.Cut(string(out), "\n")
-	return strings.TrimSpace(line), nil
+	return strings.TrimRight(line, "\r"), nil
+}
+
+// Secret asks question on the controlling terminal and reads the answer
+// without echoing it. It fails when there is no terminal.
+func Secret(ctx context.Context, question string) (string, error) {
+	in, out, closeTTY, err := openTTY()
+	if err != nil {
+		return "", fmt.Errorf("no terminal to ask on (%v)", err)
+	}
+	defer closeTTY()
+	f, ok := in.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", errors.New("no terminal to ask on")
+	}
+	if _, err := io.WriteString(out, question); err != nil {
+		return "", err
+	}
+	type answer struct {
+		b   []byte
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		b, err := term.ReadPassword(int(f.Fd()))
+		ch <- answer{b, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case a := <-ch:
+		io.WriteString(out, "\n")
+		return string(a.b), a.err
+	}
 }

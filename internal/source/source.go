@@ -88,6 +88,8 @@ func newProvider(src plan.Source, opts Options) (aws.CredentialsProvider, error)
 		}}, nil
 	case plan.SourceLogin:
 		return newLogin(src, opts), nil
+	case plan.SourceKeychain:
+		return keychainKeys{src: src, opts: opts}, nil
 	case plan.SourceEnv, plan.SourceStatic:
 		p := credentials.NewStaticCredentialsProvider(src.AccessKeyID, src.SecretAccessKey.Reveal(), src.SessionToken.Reveal())
 		return p, nil
