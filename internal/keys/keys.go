@@ -41,6 +41,9 @@ type Env struct {
 	HTTPClient awsclient.Settings
 	// Now tells the time; nil means time.Now.
 	Now func() time.Time
+	// MFA returns a code for an MFA device serial (the terminal prompt or
+	// --mfa-process); nil: no way to ask.
+	MFA func(ctx context.Context, serial string) (string, error)
 }
 
 func (e *Env) now() time.Time {
