@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,7 +76,15 @@ func profileCompletion(sys IO) func(*cobra.Command, []string, string) ([]string,
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		return profileCandidates(cfg, args), cobra.ShellCompDirectiveNoFileComp
+		out := profileCandidates(cfg, args)
+		if ix, err := keychain.LoadIndex(sys.Getenv); err == nil {
+			for _, name := range ix.Names() {
+				if _, ok := cfg.Profile(name); !ok && !slices.Contains(args, name) {
+					out = append(out, candidate(name, "keys in the "+ix.Profiles[name].Backend.Describe()+" keychain"))
+				}
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
 	}
 }
 

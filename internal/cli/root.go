@@ -136,6 +136,7 @@ ROLEHOP_RETRY_MAX_BACKOFF caps the wait between attempts (default 20s).`,
 		newPickCmd(sys),
 		newDoctorCmd(sys),
 		newPolicyCmd(sys),
+		newKeysCmd(sys),
 	)
 	addTooling(root, sys) // version, completion: last, it walks the tree
 	return root

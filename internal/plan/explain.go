@@ -39,6 +39,9 @@ func (p *Plan) WriteText(w io.Writer) error {
 		row("session name", p.Source.WebIdentitySessionName.Value, p.Source.WebIdentitySessionName.From)
 	}
 	switch s := p.Source; s.Kind {
+	case SourceKeychain:
+		row("store", s.Keychain.Store+" ("+s.Keychain.Backend+"), opened only when the keys are needed", "")
+		row("index", s.Keychain.Index, "added "+s.Keychain.Added)
 	case SourceIMDS:
 		row("endpoint", s.IMDSEndpoint, s.IMDSEndpointFrom)
 		row("protocol", "IMDSv2 only: a session token first (PUT /latest/api/token), no IMDSv1 fallback", "")

@@ -106,6 +106,17 @@ func FirstLine(ctx context.Context, what, command string, stderr io.Writer) (str
 	return strings.TrimRight(line, "\r"), nil
 }
 
+// Line asks question on the controlling terminal and reads one line,
+// echoed. It fails when there is no terminal.
+func Line(ctx context.Context, question string) (string, error) {
+	in, out, closeTTY, err := openTTY()
+	if err != nil {
+		return "", fmt.Errorf("no terminal to ask on (%v)", err)
+	}
+	defer closeTTY()
+	return Ask(ctx, in, out, question)
+}
+
 // Secret asks question on the controlling terminal and reads the answer
 // without echoing it. It fails when there is no terminal.
 func Secret(ctx context.Context, question string) (string, error) {
