@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/godbus/dbus"
+	"github.com/godbus/dbus/v5"
 )
 
 // StartTimeout bounds how long a helper waits for a daemon to be ready.
@@ -145,17 +145,11 @@ func startBus(t testing.TB) (addr string, env []string) {
 // waitSecretService waits until org.freedesktop.secrets has an owner on the
 // bus and its login collection is unlocked.
 func waitSecretService(addr string, gk *daemon) error {
-	conn, err := dbus.Dial(addr)
+	conn, err := dbus.Connect(addr)
 	if err != nil {
 		return fmt.Errorf("connect to the test bus %s: %v", addr, err)
 	}
 	defer conn.Close()
-	if err := conn.Auth(nil); err != nil {
-		return fmt.Errorf("authenticate on the test bus: %v", err)
-	}
-	if err := conn.Hello(); err != nil {
-		return fmt.Errorf("hello on the test bus: %v", err)
-	}
 	login := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets/collection/login")
 	deadline := time.Now().Add(StartTimeout)
 	var last error
