@@ -68,6 +68,10 @@ func findCommand(root *cobra.Command, path []string) *cobra.Command {
 // arguments and --profile complete profile names, --sso-session the
 // [sso-session NAME] sections, value flags their values (the default among
 // them), path flags file names, and nothing else completes file names.
+// keychainProfileCommands complete the profiles whose keys are in the
+// keychain, not every profile.
+var keychainProfileCommands = map[string]bool{"rolehop keys remove": true, "rolehop keys rotate": true}
+
 func TestCompletionEveryCommandAndFlag(t *testing.T) {
 	root := newRoot(IO{Getenv: func(string) string { return "" }})
 	valued := map[string]bool{"format": true, "output": true, "document": true, "web-identity": true}
@@ -80,6 +84,11 @@ func TestCompletionEveryCommandAndFlag(t *testing.T) {
 		case cmd.HasAvailableSubCommands():
 			if len(args) == 0 || !noFiles(d) {
 				t.Errorf("%s <Tab>: %q directive %d, want its subcommands and no files", name, args, d)
+			}
+		case keychainProfileCommands[name]:
+			// the profiles of the keychain index, of which there are none here
+			if len(args) != 0 || !noFiles(d) {
+				t.Errorf("%s <Tab>: %q directive %d, want no profile (the keychain index is empty) and no files", name, args, d)
 			}
 		case strings.Contains(cmd.Use, "PROFILE"):
 			if !slices.Equal(args, allProfiles) || !noFiles(d) {

@@ -44,7 +44,7 @@ warns while such a plaintext copy is left.`,
   rolehop keys list
   rolehop keys rotate prod-user`,
 	}
-	cmd.AddCommand(newKeysAddCmd(sys), newKeysListCmd(sys), newKeysRemoveCmd(sys))
+	cmd.AddCommand(newKeysAddCmd(sys), newKeysImportCmd(sys), newKeysListCmd(sys), newKeysRemoveCmd(sys))
 	return cmd
 }
 
@@ -79,16 +79,16 @@ func keychainChoice(env *keys.Env, flag string) (keychain.Choice, error) {
 		}
 		return keychain.Choice{Backend: b, From: "--backend"}, nil
 	}
-	return keys.Choose(env)
+	c, err := keys.Choose(env)
+	if err != nil {
+		return keychain.Choice{}, usageError{err}
+	}
+	return c, nil
 }
 
 func addBackendFlag(cmd *cobra.Command, v *string) {
-	names := make([]string, len(keychain.Backends))
-	for i, b := range keychain.Backends {
-		names[i] = string(b)
-	}
 	cmd.Flags().StringVar(v, "backend", "", "the store for the keys: keychain, wincred, secret-service, pass or file (default: ROLEHOP_KEYRING_BACKEND, rolehop_keyring_backend, the system's store)")
-	_ = cmd.RegisterFlagCompletionFunc("backend", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("backend", cobra.FixedCompletions(backendNames(), cobra.ShellCompDirectiveNoFileComp))
 }
 
 func newKeysAddCmd(sys IO) *cobra.Command {
@@ -223,4 +223,76 @@ func keychainCompletion(sys IO) cobra.CompletionFunc {
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}
+}
+
+func newKeysImportCmd(sys IO) *cobra.Command {
+	var from, fromBackend, backend string
+	var noVerify bool
+	cmd := &cobra.Command{
+		Use:   "import [PROFILE...]",
+		Short: "Move access keys from ~/.aws/credentials, or from aws-vault, into the keychain",
+		Long: `Moves the long-term access keys of each PROFILE (by default every profile that has
+aws_access_key_id and aws_secret_access_key of its own, without a session token) from the
+credentials file into the keychain. Each key is first checked with one STS
+GetCallerIdentity call (--no-verify skips it), stored, read back, and only then are its two
+lines deleted from the credentials file: every other byte of the file stays, and the file
+is replaced atomically under the same lock as every rolehop write.
+
+With --from aws-vault, the keys are read from aws-vault's own store instead
+(AWS_VAULT_BACKEND, or --from-backend: keychain, wincred, secret-service, pass or file;
+aws-vault's AWS_VAULT_FILE_DIR, AWS_VAULT_FILE_PASSPHRASE, AWS_VAULT_PASS_PASSWORD_STORE_DIR
+and AWS_VAULT_PASS_PREFIX are honoured). aws-vault's cached sessions are skipped, and its
+copy of the keys is left as it is.`,
+		Example: `  rolehop keys import
+  rolehop keys import prod-user --backend pass
+  rolehop keys import --from aws-vault
+  AWS_VAULT_FILE_PASSPHRASE=… rolehop keys import --from aws-vault --from-backend file`,
+		ValidArgsFunction: profileCompletion(sys),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			env, err := keysEnv(sys)
+			if err != nil {
+				return err
+			}
+			to, err := keychainChoice(env, backend)
+			if err != nil {
+				return err
+			}
+			opts := keys.ImportOptions{NoVerify: noVerify, To: to}
+			switch from {
+			case "", "credentials":
+				if fromBackend != "" {
+					return usagef("--from-backend goes with --from aws-vault")
+				}
+			case "aws-vault":
+				opts.FromAWSVault = true
+				if fromBackend != "" {
+					b, err := keychain.ParseBackend(fromBackend)
+					if err != nil {
+						return usageError{err}
+					}
+					opts.FromBackend = keychain.Choice{Backend: b, From: "--from-backend"}
+				} else if opts.FromBackend, err = keychain.AWSVaultBackend(sys.Getenv); err != nil {
+					return usageError{err}
+				}
+			default:
+				return usagef("unknown --from %q: use credentials (the default) or aws-vault", from)
+			}
+			return keys.Import(cmd.Context(), env, args, opts)
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "credentials", "where the keys are now: credentials (~/.aws/credentials) or aws-vault")
+	_ = cmd.RegisterFlagCompletionFunc("from", cobra.FixedCompletions([]string{"credentials\t~/.aws/credentials", "aws-vault\taws-vault's store"}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.Flags().StringVar(&fromBackend, "from-backend", "", "aws-vault's store, with --from aws-vault (default: AWS_VAULT_BACKEND, else aws-vault's default here)")
+	_ = cmd.RegisterFlagCompletionFunc("from-backend", cobra.FixedCompletions(backendNames(), cobra.ShellCompDirectiveNoFileComp))
+	cmd.Flags().BoolVar(&noVerify, "no-verify", false, "do not check each key with STS GetCallerIdentity before moving it")
+	addBackendFlag(cmd, &backend)
+	return cmd
+}
+
+func backendNames() []string {
+	names := make([]string, len(keychain.Backends))
+	for i, b := range keychain.Backends {
+		names[i] = string(b)
+	}
+	return names
 }

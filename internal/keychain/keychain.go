@@ -39,19 +39,19 @@ const (
 // Backends lists every store name, for help text and completion.
 var Backends = []Backend{MacOSKeychain, WinCred, SecretService, Pass, File}
 
-// Describe is the store as a person would name it.
+// Describe is the store as a person would name it before "keychain".
 func (b Backend) Describe() string {
 	switch b {
 	case MacOSKeychain:
-		return "macOS Keychain"
+		return "macOS"
 	case WinCred:
 		return "Windows Credential Manager"
 	case SecretService:
-		return "Secret Service (D-Bus)"
+		return "Secret Service"
 	case Pass:
 		return "pass"
 	case File:
-		return "encrypted file"
+		return "encrypted-file"
 	}
 	return string(b)
 }
@@ -90,12 +90,15 @@ type Namespace struct {
 	// Service is the keyring service name (Keychain, Credential Manager
 	// target prefix, Secret Service item attribute).
 	Service string
-	// Collection is the Secret Service collection.
+	// Collection is the Secret Service collection; "" is the default one
+	// (go-keyring's service/username attributes).
 	Collection string
 	// KeychainName is the macOS keychain file ("login" is the user's own).
 	KeychainName string
-	// PassPrefix is the folder inside the password store.
+	// PassPrefix is the folder inside the password store, and PassDir the
+	// store when not PASSWORD_STORE_DIR or ~/.password-store.
 	PassPrefix string
+	PassDir    string
 	// WinCredPrefix prefixes Credential Manager targets.
 	WinCredPrefix string
 	// FileDir holds the encrypted files of the File backend, and
@@ -221,10 +224,11 @@ func ConfigDir(getenv func(string) string) (string, error) {
 	return filepath.Join(d, "rolehop"), nil
 }
 
-// Rolehop is rolehop's own namespace in every store. The Secret Service
-// collection is "login", the one a desktop session unlocks at sign-in, so
-// there is no second password to set or type (a collection of its own
-// would ask for one through a dialog, which a headless session cannot show).
+// Rolehop is rolehop's own namespace in every store. In the Secret Service
+// it uses the default collection (login, the one a desktop session unlocks
+// at sign-in), so there is no second password to set or type: a collection
+// of its own would ask for one through a dialog, which a headless session
+// cannot show.
 func Rolehop(getenv func(string) string) (Namespace, error) {
 	dir, err := ConfigDir(getenv)
 	if err != nil {
@@ -235,8 +239,46 @@ func Rolehop(getenv func(string) string) (Namespace, error) {
 	} else {
 		dir = filepath.Join(dir, "keyring")
 	}
-	return Namespace{Program: "rolehop", Service: "rolehop", Collection: "login", KeychainName: "login",
+	return Namespace{Program: "rolehop", Service: "rolehop", KeychainName: "login",
 		PassPrefix: "rolehop", WinCredPrefix: "rolehop", FileDir: dir}, nil
+}
+
+// AWSVault is aws-vault's namespace (v7, github.com/byteness/aws-vault:
+// cli/global.go), with its own variables for the pass and file stores.
+func AWSVault(getenv func(string) string) Namespace {
+	dir := getenv("AWS_VAULT_FILE_DIR")
+	if dir == "" {
+		dir = filepath.Join(homeDir(getenv), ".awsvault", "keys")
+	}
+	return Namespace{Program: "aws-vault", Service: "aws-vault", Collection: "awsvault", KeychainName: "aws-vault",
+		PassPrefix: getenv("AWS_VAULT_PASS_PREFIX"), PassDir: getenv("AWS_VAULT_PASS_PASSWORD_STORE_DIR"),
+		WinCredPrefix: "aws-vault", FileDir: dir, PassphraseEnv: "AWS_VAULT_FILE_PASSPHRASE"}
+}
+
+// AWSVaultBackend is the store aws-vault uses: AWS_VAULT_BACKEND, else
+// what it would find first here (its default order: the system's store,
+// then pass, then the encrypted file).
+func AWSVaultBackend(getenv func(string) string) (Choice, error) {
+	if v := getenv("AWS_VAULT_BACKEND"); v != "" {
+		b, err := ParseBackend(v)
+		if err != nil {
+			return Choice{}, fmt.Errorf("AWS_VAULT_BACKEND: %w (rolehop reads aws-vault's keychain, wincred, secret-service, pass and file stores)", err)
+		}
+		return Choice{b, "env AWS_VAULT_BACKEND"}, nil
+	}
+	switch runtime.GOOS {
+	case "darwin":
+		return Choice{MacOSKeychain, "aws-vault's default on macOS"}, nil
+	case "windows":
+		return Choice{WinCred, "aws-vault's default on Windows"}, nil
+	}
+	if sessionBus(getenv) != "" {
+		return Choice{SecretService, "aws-vault's default: a D-Bus session is running"}, nil
+	}
+	if _, err := os.Stat(AWSVault(getenv).FileDir); err == nil {
+		return Choice{File, "aws-vault's file store exists"}, nil
+	}
+	return Choice{Pass, "aws-vault's default without D-Bus"}, nil
 }
 
 // Store is one backend, opened in one namespace.
@@ -304,6 +346,9 @@ func Open(ctx context.Context, b Backend, ns Namespace, s Settings) (*Store, err
 			return nil, &UnavailableError{b, "it exists on macOS only"}
 		}
 		st.ring = osRing{service: ns.Service}
+		if ns.KeychainName != "" && ns.KeychainName != "login" {
+			st.ring = securityRing{service: ns.Service, keychain: ns.KeychainName, home: homeDir(s.getenv)}
+		}
 	case WinCred:
 		if runtime.GOOS != "windows" {
 			return nil, &UnavailableError{b, "it exists on Windows only"}
@@ -326,6 +371,9 @@ func Open(ctx context.Context, b Backend, ns Namespace, s Settings) (*Store, err
 			return nil, &UnavailableError{b, "pass does not run on Windows"}
 		}
 		dir := passDir(s.getenv)
+		if ns.PassDir != "" {
+			dir = ns.PassDir
+		}
 		if _, err := exec.LookPath("pass"); err != nil {
 			return nil, &UnavailableError{b, "the pass program is not installed"}
 		}
@@ -349,6 +397,10 @@ type ring interface {
 
 // errNoEntry is a ring's "no such entry".
 var errNoEntry = errors.New("no such entry")
+
+// ErrCannotList means a store cannot list its entries (the macOS Keychain
+// and the Credential Manager through their APIs here): name them.
+var ErrCannotList = errors.New("this store cannot list its entries: name the profiles")
 
 // ErrNotFound means the store holds no keys for the profile.
 var ErrNotFound = errors.New("no keys in the keychain")

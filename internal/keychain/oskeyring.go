@@ -38,7 +38,7 @@ func (r osRing) remove(name string) error {
 // names is not something the library can list; rolehop's index knows its
 // own entries.
 func (r osRing) names() ([]string, error) {
-	return nil, errors.New("this store cannot list its entries: name the profiles")
+	return nil, ErrCannotList
 }
 
 // collectionRing reads a named Secret Service collection whose entries
