@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rolehop/rolehop/internal/awsconfig"
+	"github.com/rolehop/rolehop/internal/keychain"
 	"github.com/rolehop/rolehop/internal/picker"
 )
 
@@ -60,14 +61,20 @@ func pickProfile(ctx context.Context, sys IO, filter string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	names := cfg.ProfileNames()
-	if len(names) == 0 {
-		return "", fmt.Errorf("no profiles to pick from in %s or %s", awsconfig.ShortPath(cfg.ConfigFile), awsconfig.ShortPath(cfg.CredentialsFile))
-	}
-	items := make([]picker.Item, len(names))
-	for i, n := range names {
+	var items []picker.Item
+	for _, n := range cfg.ProfileNames() {
 		p, _ := cfg.Profile(n)
-		items[i] = picker.Item{Name: n, Detail: profileDetail(p)}
+		items = append(items, picker.Item{Name: n, Detail: profileDetail(p)})
+	}
+	if ix, err := keychain.LoadIndex(sys.Getenv); err == nil {
+		for _, n := range ix.Names() {
+			if _, ok := cfg.Profile(n); !ok {
+				items = append(items, picker.Item{Name: n, Detail: "keys in the " + ix.Profiles[n].Backend.Describe() + " keychain"})
+			}
+		}
+	}
+	if len(items) == 0 {
+		return "", fmt.Errorf("no profiles to pick from in %s or %s", awsconfig.ShortPath(cfg.ConfigFile), awsconfig.ShortPath(cfg.CredentialsFile))
 	}
 	idx, err := picker.RunTerminal(ctx, items, picker.Options{
 		Prompt: "profile> ",
@@ -90,7 +97,7 @@ func pickProfile(ctx context.Context, sys IO, filter string) (string, error) {
 	case err != nil:
 		return "", fmt.Errorf("pick: %w", err)
 	}
-	return names[idx], nil
+	return items[idx].Name, nil
 }
 
 // pickWithoutTerminal is pick in a script or CI job: a --filter that
