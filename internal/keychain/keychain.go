@@ -361,6 +361,9 @@ func Open(ctx context.Context, b Backend, ns Namespace, s Settings) (*Store, err
 		if sessionBus(s.getenv) == "" {
 			return nil, &UnavailableError{b, "no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set; over SSH or in a container there is usually none)"}
 		}
+		if err := st.call(ctx, "answer", func() error { return checkSecretService(s.getenv) }); err != nil {
+			return nil, err
+		}
 		if ns.Collection != "" {
 			st.ring = &collectionRing{collection: ns.Collection}
 		} else {

@@ -9,7 +9,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/godbus/dbus/v5"
 	"github.com/rolehop/rolehop/internal/keyringtest"
 )
 
@@ -226,6 +228,25 @@ func TestSecretServiceStore(t *testing.T) {
 	}
 	if err := vault.Set(context.Background(), "x", testKeys); err == nil {
 		t.Fatal("rolehop wrote into another program's collection")
+	}
+
+	// A locked collection, no desktop: a one-line error at once, not a
+	// wait on a prompt nobody sees.
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var locked []dbus.ObjectPath
+	var prompt dbus.ObjectPath
+	err = conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets").Call("org.freedesktop.Secret.Service.Lock", 0,
+		[]dbus.ObjectPath{"/org/freedesktop/secrets/aliases/default"}).Store(&locked, &prompt)
+	if err != nil || len(locked) != 1 {
+		t.Fatalf("locking the default collection: %v %v (prompt %s)", err, locked, prompt)
+	}
+	start := time.Now()
+	_, err = Open(context.Background(), SecretService, ns, Settings{Getenv: getenv})
+	if err == nil || !strings.Contains(err.Error(), "is locked") || time.Since(start) > 10*time.Second {
+		t.Fatalf("locked collection: %v after %s", err, time.Since(start))
 	}
 }
 
