@@ -44,7 +44,7 @@ warns while such a plaintext copy is left.`,
   rolehop keys list
   rolehop keys rotate prod-user`,
 	}
-	cmd.AddCommand(newKeysAddCmd(sys), newKeysImportCmd(sys), newKeysListCmd(sys), newKeysRemoveCmd(sys))
+	cmd.AddCommand(newKeysAddCmd(sys), newKeysImportCmd(sys), newKeysListCmd(sys), newKeysRemoveCmd(sys), newKeysRotateCmd(sys))
 	return cmd
 }
 
