@@ -26,7 +26,8 @@ the same store as the old one, and only then deletes the old key in IAM
 
 A failure at any step leaves a working key stored: before the new key is stored, the new
 key is deleted again and the old one stays; after, the message says which key exists
-where and the command that deletes what is left. A user that already has two access
+where and the command that deletes what is left; Ctrl-C before the new key is stored
+deletes it again. A user that already has two access
 keys, the most IAM allows, is refused: the message names both and how to delete the one
 not in use.
 
