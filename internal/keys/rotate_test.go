@@ -484,7 +484,7 @@ func TestRotate(t *testing.T) {
 			setup: func(w *rotateWorld) { w.aws.fail = invalid(newKeyID) },
 			opts:  RotateOptions{VerifyTimeout: 10 * time.Second},
 			wantErr: []string{"the new key AKIA…0002 did not work within 10s", "4 attempts", "InvalidClientTokenId",
-				"deleted the new key again in IAM", "the key AKIA…0001 is still stored in the encrypted file keychain and works"},
+				"deleted the new key again in IAM", "the key AKIA…0001 is still stored in the encrypted-file keychain and works"},
 			wantCalls: []string{"GetCallerIdentity(old)", "ListAccessKeys(old)", "CreateAccessKey(old)",
 				"GetCallerIdentity(new)", "GetCallerIdentity(new)", "GetCallerIdentity(new)", "GetCallerIdentity(new)", "DeleteAccessKey(old)"},
 			wantSleeps: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second},
@@ -539,7 +539,7 @@ func TestRotate(t *testing.T) {
 					return "right passphrase"
 				}
 			},
-			wantErr:    []string{"storing the new key AKIA…0002 in the encrypted file keychain failed", "does not open", "deleted the new key again in IAM", "AKIA…0001 is still stored"},
+			wantErr:    []string{"storing the new key AKIA…0002 in the encrypted-file keychain failed", "does not open", "deleted the new key again in IAM", "AKIA…0001 is still stored"},
 			wantCalls:  []string{"GetCallerIdentity(old)", "ListAccessKeys(old)", "CreateAccessKey(old)", "GetCallerIdentity(new)", "DeleteAccessKey(old)"},
 			wantStored: "old", wantIAM: []string{"old"},
 		},
@@ -574,7 +574,7 @@ func TestRotate(t *testing.T) {
 					return ""
 				}
 			},
-			wantErr: []string{"the new key AKIA…0002 is stored in the encrypted file keychain and works", "deleting the old key in IAM failed", "iam:DeleteAccessKey",
+			wantErr: []string{"the new key AKIA…0002 is stored in the encrypted-file keychain and works", "deleting the old key in IAM failed", "iam:DeleteAccessKey",
 				"AKIAFAKE000000000001 still exists", "`aws iam delete-access-key --access-key-id AKIAFAKE000000000001`"},
 			wantCalls:  []string{"GetCallerIdentity(old)", "ListAccessKeys(old)", "CreateAccessKey(old)", "GetCallerIdentity(new)", "DeleteAccessKey(old)"},
 			wantStored: "new", wantIAM: []string{"old", "new"},
@@ -652,7 +652,7 @@ func TestRotate(t *testing.T) {
 					t.Errorf("index entry %+v: want user %s, created 2024-05-06T07:08:09Z, file", en, tc.userARN)
 				}
 				if len(tc.wantErr) == 0 {
-					if len(w.notices) != 1 || !strings.Contains(w.notices[0], "AKIA…0001 → AKIA…0002, stored in the encrypted file keychain") {
+					if len(w.notices) != 1 || !strings.Contains(w.notices[0], "AKIA…0001 → AKIA…0002, stored in the encrypted-file keychain") {
 						t.Errorf("notices %q: want one naming both keys and the store", w.notices)
 					}
 				}

@@ -321,7 +321,7 @@ func TestKeysRotate(t *testing.T) {
 		}
 		nk := w.created(t)
 		lines := stderrLines(res)
-		want := maskKeyID(w.old.AccessKeyID) + " → " + maskKeyID(nk.AccessKeyID) + ", stored in the encrypted file keychain"
+		want := maskKeyID(w.old.AccessKeyID) + " → " + maskKeyID(nk.AccessKeyID) + ", stored in the encrypted-file keychain"
 		if len(lines) != 1 || !strings.Contains(lines[0], want) || res.Stdout != "" {
 			t.Errorf("want one notice saying %q, and no stdout:\n%s", want, res)
 		}
@@ -378,7 +378,7 @@ func TestKeysRotate(t *testing.T) {
 			"User: "+w.arn+" is not authorized to perform: iam:CreateAccessKey on resource: "+w.arn)
 		res := w.rotate(t)
 		wantOneLine(t, res, 1, "cannot create a new access key for user rot-create", "AccessDenied", "iam:CreateAccessKey",
-			"nothing was changed", maskKeyID(w.old.AccessKeyID)+" is still stored in the encrypted file keychain")
+			"nothing was changed", maskKeyID(w.old.AccessKeyID)+" is still stored in the encrypted-file keychain")
 		mustCalls(t, w.env.Proxy, "DeleteAccessKey", 0)
 		w.afterFailure(t, w.old)
 		if ids := w.iamKeys(t, w.old); len(ids) != 1 || ids[0] != w.old.AccessKeyID {
@@ -401,7 +401,7 @@ func TestKeysRotate(t *testing.T) {
 		w.env.Proxy.ClearInjections()
 		nk := w.created(t)
 		wantOneLine(t, res, 1, "the new key "+maskKeyID(nk.AccessKeyID)+" did not work within 3s", "InvalidClientTokenId",
-			"deleted the new key again in IAM", "the key "+maskKeyID(w.old.AccessKeyID)+" is still stored in the encrypted file keychain and works")
+			"deleted the new key again in IAM", "the key "+maskKeyID(w.old.AccessKeyID)+" is still stored in the encrypted-file keychain and works")
 		calls := w.env.Proxy.Calls("GetCallerIdentity")
 		if len(calls) < 2 || calls[0].AccessKeyID != w.old.AccessKeyID || calls[0].Injected {
 			t.Fatalf("GetCallerIdentity calls:\n%s", callList(calls))
@@ -454,8 +454,8 @@ func TestKeysRotate(t *testing.T) {
 		t.Parallel()
 		w, res, _ := storeFails(t, "rot-store", false)
 		nk := w.created(t)
-		wantOneLine(t, res, 1, "storing the new key "+maskKeyID(nk.AccessKeyID)+" in the encrypted file keychain failed",
-			"does not open", "deleted the new key again in IAM", "the key "+maskKeyID(w.old.AccessKeyID)+" is still stored in the encrypted file keychain and works")
+		wantOneLine(t, res, 1, "storing the new key "+maskKeyID(nk.AccessKeyID)+" in the encrypted-file keychain failed",
+			"does not open", "deleted the new key again in IAM", "the key "+maskKeyID(w.old.AccessKeyID)+" is still stored in the encrypted-file keychain and works")
 		wantParam(t, mustCalls(t, w.env.Proxy, "DeleteAccessKey", 1)[0], "AccessKeyId", nk.AccessKeyID)
 		w.afterFailure(t, w.old)
 		if ids := w.iamKeys(t, w.old); len(ids) != 1 || ids[0] != w.old.AccessKeyID {
@@ -469,7 +469,7 @@ func TestKeysRotate(t *testing.T) {
 		nk := w.created(t)
 		cmd := "aws iam delete-access-key --access-key-id " + nk.AccessKeyID
 		wantOneLine(t, res, 1, "storing the new key", "deleting the new key again failed too", "AccessDenied",
-			nk.AccessKeyID+" exists in IAM unused", "`"+cmd+"`", "the key "+maskKeyID(w.old.AccessKeyID)+" is still stored in the encrypted file keychain and works")
+			nk.AccessKeyID+" exists in IAM unused", "`"+cmd+"`", "the key "+maskKeyID(w.old.AccessKeyID)+" is still stored in the encrypted-file keychain and works")
 		w.afterFailure(t, w.old)
 		if ids := w.iamKeys(t, w.old); len(ids) != 2 {
 			t.Errorf("IAM has %v, want the old key and the unused new one", ids)
@@ -493,7 +493,7 @@ func TestKeysRotate(t *testing.T) {
 		res := w.rotate(t)
 		nk := w.created(t)
 		cmd := "aws iam delete-access-key --access-key-id " + w.old.AccessKeyID
-		wantOneLine(t, res, 1, "the new key "+maskKeyID(nk.AccessKeyID)+" is stored in the encrypted file keychain and works",
+		wantOneLine(t, res, 1, "the new key "+maskKeyID(nk.AccessKeyID)+" is stored in the encrypted-file keychain and works",
 			"deleting the old key in IAM failed", "AccessDenied", w.old.AccessKeyID+" still exists", "`"+cmd+"`")
 		w.afterFailure(t, nk)
 		if ok, out := w.keyWorks(t, w.old); !ok {
