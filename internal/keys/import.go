@@ -31,7 +31,7 @@ var keyLines = []string{"aws_access_key_id", "aws_secret_access_key"}
 // Import moves the keys of profiles (every profile that has some, when
 // none is named) into the keychain. Each profile is done on its own: one
 // that fails is reported and the others go on; the error says how many
-// failed.
+// failed. A single profile's failure is the error itself (one line).
 func Import(ctx context.Context, e *Env, profiles []string, opts ImportOptions) error {
 	var found []imported
 	var err error
@@ -49,11 +49,18 @@ func Import(ctx context.Context, e *Env, profiles []string, opts ImportOptions) 
 	failed := 0
 	for _, im := range found {
 		if err := e.importOne(ctx, im, opts); err != nil {
-			e.warn("profile %q: %v", im.profile, err)
+			err = fmt.Errorf("profile %q: %w", im.profile, err)
+			if len(found) == 1 {
+				return err // the one line of a one-profile import
+			}
+			e.warn("%v", err)
 			failed++
 		}
 	}
-	if failed > 0 {
+	switch {
+	case failed == len(found):
+		return fmt.Errorf("none of the %d profiles was imported (see above)", failed)
+	case failed > 0:
 		return fmt.Errorf("%d of %d profiles were not imported (see above); the others were", failed, len(found))
 	}
 	return nil

@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -29,8 +30,13 @@ func (k keychainKeys) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		return aws.Credentials{}, err
 	}
 	keys, err := store.Get(ctx, k.src.Profile)
-	if err != nil {
+	switch {
+	case errors.Is(err, keychain.ErrNotFound):
 		return aws.Credentials{}, fmt.Errorf("%w (rolehop's index %s lists it: store the keys again with `rolehop keys add %s`, or forget them with `rolehop keys remove %s`)", err, k.src.Keychain.Index, k.src.Profile, k.src.Profile)
+	case err != nil:
+		// The store is there but would not open (passphrase, gpg, D-Bus):
+		// its own error says what to do; the keys need no re-adding.
+		return aws.Credentials{}, err
 	}
 	if keys.AccessKeyID != k.src.AccessKeyID && k.opts.Notice != nil {
 		k.opts.Notice("the %s keychain holds key %s for profile %q, not %s as rolehop's index says: using the keychain's (run `rolehop keys add %s` to set both)",
