@@ -39,6 +39,11 @@ func shimOpeners() []string { return []string{"xdg-open", "open", "rundll32", "s
 
 func shimReal() []string { return []string{"sh", "env", "true", "aws"} }
 
+// shimOptional are real programs shimmed where they are installed: pass,
+// and the gpg it runs, for the keys scenario's pass store (which needs
+// them, and fails without them when CI=true; keyringtest.Require).
+func shimOptional() []string { return []string{"pass", "gpg"} }
+
 // argvShims is a directory of shims (first on PATH in the scan's runs) and
 // the log they append to.
 type argvShims struct {
@@ -88,6 +93,14 @@ func newArgvShims(t *testing.T) *argvShims {
 			t.Fatal(err)
 		}
 		real[name] = p
+	}
+	for _, name := range shimOptional() {
+		if p, err := exec.LookPath(name); err == nil {
+			if p, err = filepath.Abs(p); err != nil {
+				t.Fatal(err)
+			}
+			real[name] = p
+		}
 	}
 	cfg, err := json.Marshal(map[string]any{"log": s.log, "real": real})
 	if err != nil {

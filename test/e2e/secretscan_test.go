@@ -27,12 +27,14 @@ import (
 // IAM user's secret key, every secret key and session token STS or the SSO
 // portal returned, SSO access and refresh tokens, client secrets and device
 // codes, the GitHub OIDC request token and JWT, the endpoint's bearer
-// tokens, MFA codes, federation sign-in tokens); and scans the stdout and
-// stderr of every run and every file rolehop wrote under the test's
-// directory (HOME, the cache directory, TMPDIR, the working directory), and
-// the argument list of every process rolehop starts (recorded by PATH shims:
-// browser openers, the exec children, the shells of credential_process and
-// mfa_process; argvscan_test.go), which may hold no secret at all. The
+// tokens, MFA codes, federation sign-in tokens, the long-term keys that
+// `rolehop keys` stores and imports, the stores' passphrases); and scans
+// the stdout and stderr of every run and every file rolehop wrote under
+// the test's directory (HOME, the cache directory, TMPDIR, the working
+// directory), and the argument list of every process rolehop starts
+// (recorded by PATH shims: browser openers, the exec children, the shells
+// of credential_process and mfa_process, pass and its gpg;
+// argvscan_test.go), which may hold no secret at all. The
 // browser paths run too (DISPLAY set: console opens the sign-in page and
 // login signs in with PKCE through xdg-open), and a run that must start a
 // program fails the scan if no shim saw it start.
@@ -59,12 +61,17 @@ func TestSecretScan(t *testing.T) {
 		t.Run("sso", func(t *testing.T) { t.Parallel(); scanSSO(t, sc) })
 		t.Run("web identity", func(t *testing.T) { t.Parallel(); scanWebIdentity(t, sc) })
 		t.Run("tooling", func(t *testing.T) { t.Parallel(); scanTooling(t, sc) })
+		t.Run("keys", func(t *testing.T) { t.Parallel(); scanKeys(t, sc) }) // keys_test.go
 	})
 	if t.Failed() {
 		return
 	}
 
 	// Every command of the tree is scanned, or exempt with a reason.
+	// TODO(keys rotate): `keys rotate` is being written on another branch
+	// (internal/cli/keysrotate.go, test/e2e/keys_rotate_test.go) and is not
+	// in this tree; when it lands, this test fails until scanKeys runs it
+	// (its happy path against moto's IAM, and a refused CreateAccessKey).
 	exempt := map[string]string{}
 	scanned := map[string]int{}
 	for _, r := range sc.runs {
@@ -117,6 +124,7 @@ const (
 	kindEndpoint secretKind = "endpoint token"   // serve / exec --server bearer tokens
 	kindMFA      secretKind = "MFA code"
 	kindSignin   secretKind = "sign-in token"
+	kindPassword secretKind = "keychain passphrase" // ROLEHOP_KEYRING_PASSWORD, AWS_VAULT_FILE_PASSPHRASE
 )
 
 // scanner collects runs, file versions and secrets from every scenario
