@@ -829,6 +829,20 @@ func scanKeysFile(t *testing.T, sc *scanner) {
 	e.ok(t, "", "exec", "vaultuser", "--", "true")
 	e.spawns("true")
 
+	// keys rotate: the happy path (moto accepts the user's new key at
+	// once), then a refused CreateAccessKey, which leaves the key stored.
+	if res := e.ok(t, "", "keys", "rotate", "imp", "--verify-timeout", "20s"); !strings.Contains(res.Stderr, "rotated the key of profile") {
+		t.Errorf("keys rotate: %s", res)
+	}
+	env.Proxy.InjectSTSError("CreateAccessKey", 1, http.StatusForbidden, "AccessDenied", "User is not authorized to perform: iam:CreateAccessKey")
+	if res := e.fails(t, 1, "keys", "rotate", "imp"); !strings.Contains(res.Stderr, "cannot create a new access key") || env.Proxy.Injected("CreateAccessKey") != 1 {
+		t.Errorf("keys rotate, CreateAccessKey refused: %s", res)
+	}
+	env.Proxy.ClearInjections()
+	e.fails(t, 1, "keys", "rotate", "nosuchprofile")
+	e.ok(t, "", "exec", "imp", "--", "true")
+	e.spawns("true")
+
 	e.ok(t, "", "keys", "remove", "second", "--index-only")
 	e.ok(t, "", "keys", "remove", "base")
 	e.fails(t, 1, "keys", "remove", "base")

@@ -68,10 +68,6 @@ func TestSecretScan(t *testing.T) {
 	}
 
 	// Every command of the tree is scanned, or exempt with a reason.
-	// TODO(keys rotate): `keys rotate` is being written on another branch
-	// (internal/cli/keysrotate.go, test/e2e/keys_rotate_test.go) and is not
-	// in this tree; when it lands, this test fails until scanKeys runs it
-	// (its happy path against moto's IAM, and a refused CreateAccessKey).
 	exempt := map[string]string{}
 	scanned := map[string]int{}
 	for _, r := range sc.runs {
