@@ -29,6 +29,7 @@ type fileStore struct {
 	settings Settings
 	env      []string // the variables that may hold the passphrase, in order
 	password string
+	private  bool // tighten the directory and entries (rolehop's own store)
 }
 
 // passphraseError is a wrong or missing passphrase.
@@ -50,7 +51,7 @@ func fileName(key string) string { return percent.Encode(key, "/") }
 
 // open opens the directory under the trust rule; with create, it is made.
 func (f *fileStore) open(create bool) (*fsutil.Dir, error) {
-	d, err := fsutil.OpenDir(f.dir, fsutil.DirOptions{Create: create, Private: true})
+	d, err := fsutil.OpenDir(f.dir, fsutil.DirOptions{Create: create, Private: f.private})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("keychain directory %w", err)
 	}

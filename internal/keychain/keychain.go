@@ -293,10 +293,16 @@ type Store struct {
 type UnavailableError struct {
 	Backend Backend
 	Reason  string
+	// Reading says keys already in that store are needed, so choosing
+	// another store for new keys would not help.
+	Reading bool
 }
 
 func (e *UnavailableError) Error() string {
 	alt := "choose another store with ROLEHOP_KEYRING_BACKEND (" + alternatives(e.Backend) + ")"
+	if e.Reading {
+		alt = "the keys are in that store: make it available here, or store them in another (rolehop keys add --backend)"
+	}
 	return fmt.Sprintf("the %s keychain is not available: %s; %s", e.Backend.Describe(), e.Reason, alt)
 }
 
@@ -340,10 +346,12 @@ func Open(ctx context.Context, b Backend, ns Namespace, s Settings) (*Store, err
 		if err != nil {
 			return nil, err
 		}
+		// Another program's directory is read as it is, not tightened.
+		fs.private = ns.Program == "" || ns.Program == "rolehop"
 		st.ring = fs
 	case MacOSKeychain:
 		if runtime.GOOS != "darwin" {
-			return nil, &UnavailableError{b, "it exists on macOS only"}
+			return nil, &UnavailableError{Backend: b, Reason: "it exists on macOS only"}
 		}
 		st.ring = osRing{service: ns.Service}
 		if ns.KeychainName != "" && ns.KeychainName != "login" {
@@ -351,15 +359,15 @@ func Open(ctx context.Context, b Backend, ns Namespace, s Settings) (*Store, err
 		}
 	case WinCred:
 		if runtime.GOOS != "windows" {
-			return nil, &UnavailableError{b, "it exists on Windows only"}
+			return nil, &UnavailableError{Backend: b, Reason: "it exists on Windows only"}
 		}
 		st.ring = osRing{service: ns.Service}
 	case SecretService:
 		if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
-			return nil, &UnavailableError{b, "it needs D-Bus, which " + runtime.GOOS + " does not have"}
+			return nil, &UnavailableError{Backend: b, Reason: "it needs D-Bus, which " + runtime.GOOS + " does not have"}
 		}
 		if sessionBus(s.getenv) == "" {
-			return nil, &UnavailableError{b, "no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set; over SSH or in a container there is usually none)"}
+			return nil, &UnavailableError{Backend: b, Reason: "no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set; over SSH or in a container there is usually none)"}
 		}
 		if err := st.call(ctx, "answer", func() error { return checkSecretService(s.getenv) }); err != nil {
 			return nil, err
@@ -371,17 +379,17 @@ func Open(ctx context.Context, b Backend, ns Namespace, s Settings) (*Store, err
 		}
 	case Pass:
 		if runtime.GOOS == "windows" {
-			return nil, &UnavailableError{b, "pass does not run on Windows"}
+			return nil, &UnavailableError{Backend: b, Reason: "pass does not run on Windows"}
 		}
 		dir := passDir(s.getenv)
 		if ns.PassDir != "" {
 			dir = ns.PassDir
 		}
 		if _, err := exec.LookPath("pass"); err != nil {
-			return nil, &UnavailableError{b, "the pass program is not installed"}
+			return nil, &UnavailableError{Backend: b, Reason: "the pass program is not installed"}
 		}
 		if _, err := os.Stat(filepath.Join(dir, ".gpg-id")); err != nil {
-			return nil, &UnavailableError{b, dir + " is not initialised (run `pass init GPG-KEY-ID` first)"}
+			return nil, &UnavailableError{Backend: b, Reason: dir + " is not initialised (run `pass init GPG-KEY-ID` first)"}
 		}
 		st.ring = &passRing{dir: dir, prefix: ns.PassPrefix, stderr: s.Stderr}
 	default:

@@ -123,16 +123,25 @@ func TestFileStore(t *testing.T) {
 func TestFileStoreReadsAWSVault(t *testing.T) {
 	home := t.TempDir()
 	dir := filepath.Join(home, ".awsvault", "keys")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir("testdata/awsvault-keys")
 	for _, e := range entries {
 		b, _ := os.ReadFile(filepath.Join("testdata/awsvault-keys", e.Name()))
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o640); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// aws-vault's directory is read as it is: rolehop does not tighten
+	// another program's files.
+	defer func() {
+		fi, _ := os.Stat(dir)
+		ei, _ := os.Stat(filepath.Join(dir, "vaultuser"))
+		if fi.Mode().Perm() != 0o755 || ei.Mode().Perm() != 0o640 {
+			t.Errorf("aws-vault's store changed: directory %v, entry %v", fi.Mode(), ei.Mode())
+		}
+	}()
 	getenv := envOf("HOME="+home, "AWS_VAULT_FILE_PASSPHRASE=rolehop-fixture")
 	st, err := Open(context.Background(), File, AWSVault(getenv), Settings{Getenv: getenv})
 	if err != nil {

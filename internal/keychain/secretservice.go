@@ -15,17 +15,17 @@ import (
 func checkSecretService(getenv func(string) string) error {
 	conn, err := dbus.SessionBus()
 	if err != nil {
-		return &UnavailableError{SecretService, fmt.Sprintf("the D-Bus session at %s does not answer (%v)", sessionBus(getenv), err)}
+		return &UnavailableError{Backend: SecretService, Reason: fmt.Sprintf("the D-Bus session at %s does not answer (%v)", sessionBus(getenv), err)}
 	}
 	var owned bool
 	if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, "org.freedesktop.secrets").Store(&owned); err != nil {
-		return &UnavailableError{SecretService, fmt.Sprintf("the D-Bus session does not answer (%v)", err)}
+		return &UnavailableError{Backend: SecretService, Reason: fmt.Sprintf("the D-Bus session does not answer (%v)", err)}
 	}
 	if !owned {
 		var activatable []string
 		_ = conn.BusObject().Call("org.freedesktop.DBus.ListActivatableNames", 0).Store(&activatable)
 		if !slices.Contains(activatable, "org.freedesktop.secrets") {
-			return &UnavailableError{SecretService, "nothing provides the Secret Service on this D-Bus session (start gnome-keyring-daemon, KWallet or KeePassXC's Secret Service integration)"}
+			return &UnavailableError{Backend: SecretService, Reason: "nothing provides the Secret Service on this D-Bus session (start gnome-keyring-daemon, KWallet or KeePassXC's Secret Service integration)"}
 		}
 		return nil // started on first use
 	}
@@ -39,7 +39,7 @@ func checkSecretService(getenv func(string) string) error {
 		return nil
 	}
 	if l, _ := locked.Value().(bool); l && getenv("DISPLAY") == "" && getenv("WAYLAND_DISPLAY") == "" {
-		return &UnavailableError{SecretService, "its default collection (" + string(path) + ") is locked, and without a desktop session nothing can ask for its password (unlock it, e.g. with `gnome-keyring-daemon --unlock` reading the password on stdin)"}
+		return &UnavailableError{Backend: SecretService, Reason: "its default collection (" + string(path) + ") is locked, and without a desktop session nothing can ask for its password (unlock it, e.g. with `gnome-keyring-daemon --unlock` reading the password on stdin)"}
 	}
 	return nil
 }

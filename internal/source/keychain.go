@@ -26,6 +26,10 @@ func (k keychainKeys) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		return aws.Credentials{}, err
 	}
 	store, err := keychain.Open(ctx, keychain.Backend(k.src.Keychain.Backend), ns, KeychainSettings(k.opts.Getenv))
+	var ue *keychain.UnavailableError
+	if errors.As(err, &ue) {
+		ue.Reading = true
+	}
 	if err != nil {
 		return aws.Credentials{}, err
 	}

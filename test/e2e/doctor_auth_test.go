@@ -52,12 +52,7 @@ func startAuthMoto(t *testing.T) *authMoto {
 	m := &authMoto{url: url}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url),
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "seed"}, nil
-		})}
-	cfg.APIOptions = append(cfg.APIOptions, smithyhttp.AddHeaderValue("x-moto-account-id", devAccount))
-	c := iam.NewFromConfig(cfg)
+	c := seedIAMClient(url)
 	user := func(name, policy string) (Keys, string) {
 		out, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)})
 		if err != nil {
@@ -100,17 +95,7 @@ func startAuthMoto(t *testing.T) *authMoto {
 	m.userRole = role("username-role", q(m.userARN), `{"StringEquals":{"sts:RoleSessionName":"${aws:username}"}}`)
 	m.openRole = role("open-role", `[`+q(m.userARN)+`,`+q(m.getRoleARN)+`]`, "")
 
-	// Auth mode from the next request on (MOTO.md).
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/moto-api/reset-auth", strings.NewReader("0"))
-	req.Header.Set("Content-Type", "text/plain")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("reset-auth: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("reset-auth: HTTP %d", resp.StatusCode)
-	}
+	switchOnAuth(ctx, t, url)
 	return m
 }
 
@@ -200,4 +185,30 @@ func TestDoctorAuthMode(t *testing.T) {
 			t.Errorf("hop 1 identity %+v", got)
 		}
 	})
+}
+
+// seedIAMClient is an IAM client of moto at url, in the dev account, for
+// seeding it before auth mode is on.
+func seedIAMClient(url string) *iam.Client {
+	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url),
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "seed"}, nil
+		})}
+	cfg.APIOptions = append(cfg.APIOptions, smithyhttp.AddHeaderValue("x-moto-account-id", devAccount))
+	return iam.NewFromConfig(cfg)
+}
+
+// switchOnAuth turns on moto's auth mode from the next request on (MOTO.md).
+func switchOnAuth(ctx context.Context, t *testing.T, url string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/moto-api/reset-auth", strings.NewReader("0"))
+	req.Header.Set("Content-Type", "text/plain")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("reset-auth: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("reset-auth: HTTP %d", resp.StatusCode)
+	}
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // rotateMoto is a private auth-mode moto_server (auth is server-wide) with
@@ -49,12 +48,7 @@ func startRotateMoto(t *testing.T, names ...string) *rotateMoto {
 	m := &rotateMoto{url: url, users: map[string]rotateUser{}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url),
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "seed"}, nil
-		})}
-	cfg.APIOptions = append(cfg.APIOptions, smithyhttp.AddHeaderValue("x-moto-account-id", devAccount))
-	c := iam.NewFromConfig(cfg)
+	c := seedIAMClient(url)
 	const policy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListAccessKeys","iam:CreateAccessKey","iam:DeleteAccessKey","sts:GetCallerIdentity"],"Resource":"*"}]}`
 	for _, name := range names {
 		out, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)})
@@ -78,16 +72,7 @@ func startRotateMoto(t *testing.T, names ...string) *rotateMoto {
 		}
 		m.users[name] = u
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/moto-api/reset-auth", strings.NewReader("0"))
-	req.Header.Set("Content-Type", "text/plain")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("reset-auth: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("reset-auth: HTTP %d", resp.StatusCode)
-	}
+	switchOnAuth(ctx, t, url)
 	return m
 }
 
