@@ -13,6 +13,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -228,6 +229,21 @@ func (s *Server) encode(r *route, c aws.Credentials) (*answer, error) {
 	return &answer{body: b, expires: expires, refresh: expires.Add(-s.window(expires.Sub(now)))}, nil
 }
 
+// serveMargin is how long an answer must stay valid when it is sent.
+const serveMargin = 100 * time.Millisecond
+
+// sleepUntil waits until t, or until ctx is done.
+func (s *Server) sleepUntil(ctx context.Context, t time.Time) {
+	d := t.Sub(s.opts.Now())
+	if d <= 0 {
+		return
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
 // window is the refresh margin for credentials with lifetime left.
 func (s *Server) window(lifetime time.Duration) time.Duration {
 	return min(s.opts.Window, lifetime/4)
@@ -345,12 +361,24 @@ func (s *Server) answer(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	a := r.current.Load()
-	if a == nil || a.expires.Sub(s.opts.Now()) <= 0 {
-		var err error
-		if a, err = s.refresh(req.Context(), r, 0); err != nil {
+	if a == nil || a.expires.Sub(s.opts.Now()) <= serveMargin {
+		// Credentials about to expire are not handed out: the answer
+		// could arrive after its own Expiration. New ones must outlive
+		// the margin even once encode rounds them down to the second.
+		fresh, err := s.refresh(req.Context(), r, serveMargin+time.Second)
+		if err == nil && fresh.expires.Sub(s.opts.Now()) <= serveMargin {
+			err = errors.New("the only credentials left expire within " + serveMargin.String())
+		}
+		if err != nil {
+			if a != nil {
+				// A client may still hold the last answer: the 503 comes
+				// once its Expiration has passed, not before.
+				s.sleepUntil(req.Context(), a.expires)
+			}
 			s.fail(w, http.StatusServiceUnavailable, "CredentialsUnavailable", "rolehop cannot get credentials for "+r.Name+": "+oneLine(err.Error()))
 			return
 		}
+		a = fresh
 	}
 	h := w.Header()
 	h["Content-Type"] = jsonType
