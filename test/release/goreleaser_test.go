@@ -267,3 +267,17 @@ func sameSet(a, b []string) bool {
 	slices.Sort(b)
 	return slices.Equal(a, b)
 }
+
+// TestLicense: the repository carries the Apache License 2.0 at its root,
+// where the archives' LICENSE* pattern finds it.
+func TestLicense(t *testing.T) {
+	b, err := os.ReadFile("../../LICENSE")
+	if err != nil {
+		t.Fatalf("no LICENSE at the repository root: %v", err)
+	}
+	for _, want := range []string{"Apache License", "Version 2.0, January 2004", "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION", "END OF TERMS AND CONDITIONS"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("LICENSE lacks %q: not the Apache License 2.0 text", want)
+		}
+	}
+}
