@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rolehop/rolehop/internal/awsconfig"
 	"github.com/rolehop/rolehop/internal/prompt"
 )
 
@@ -193,18 +194,7 @@ func passDir(getenv func(string) string) string {
 	if d := getenv("PASSWORD_STORE_DIR"); d != "" {
 		return d
 	}
-	return filepath.Join(homeDir(getenv), ".password-store")
-}
-
-func homeDir(getenv func(string) string) string {
-	if h := getenv("HOME"); h != "" {
-		return h
-	}
-	if h := getenv("USERPROFILE"); h != "" {
-		return h
-	}
-	h, _ := os.UserHomeDir()
-	return h
+	return filepath.Join(awsconfig.HomeDir(getenv), ".password-store")
 }
 
 // ConfigDir is rolehop's own configuration directory, which holds the key
@@ -248,7 +238,7 @@ func Rolehop(getenv func(string) string) (Namespace, error) {
 func AWSVault(getenv func(string) string) Namespace {
 	dir := getenv("AWS_VAULT_FILE_DIR")
 	if dir == "" {
-		dir = filepath.Join(homeDir(getenv), ".awsvault", "keys")
+		dir = filepath.Join(awsconfig.HomeDir(getenv), ".awsvault", "keys")
 	}
 	return Namespace{Program: "aws-vault", Service: "aws-vault", Collection: "awsvault", KeychainName: "aws-vault",
 		PassPrefix: getenv("AWS_VAULT_PASS_PREFIX"), PassDir: getenv("AWS_VAULT_PASS_PASSWORD_STORE_DIR"),
@@ -355,7 +345,7 @@ func Open(ctx context.Context, b Backend, ns Namespace, s Settings) (*Store, err
 		}
 		st.ring = osRing{service: ns.Service}
 		if ns.KeychainName != "" && ns.KeychainName != "login" {
-			st.ring = securityRing{service: ns.Service, keychain: ns.KeychainName, home: homeDir(s.getenv)}
+			st.ring = securityRing{service: ns.Service, keychain: ns.KeychainName, home: awsconfig.HomeDir(s.getenv)}
 		}
 	case WinCred:
 		if runtime.GOOS != "windows" {

@@ -7,6 +7,7 @@
 package keys
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -84,7 +85,7 @@ func (e *Env) targetFor(profile string) (target, error) {
 	if err != nil {
 		return target{}, err
 	}
-	t := target{region: firstNonEmpty(e.Getenv("AWS_REGION"), e.Getenv("AWS_DEFAULT_REGION"))}
+	t := target{region: cmp.Or(e.Getenv("AWS_REGION"), e.Getenv("AWS_DEFAULT_REGION"))}
 	if t.region == "" {
 		if p, ok := e.Config.Profile(profile); ok {
 			if v, ok := p.Get("region"); ok {
@@ -96,23 +97,14 @@ func (e *Env) targetFor(profile string) (target, error) {
 		t.region = "us-east-1"
 	}
 	if !strings.EqualFold(e.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
-		t.stsEndpoint = firstNonEmpty(e.Getenv("AWS_ENDPOINT_URL_STS"), e.Getenv("AWS_ENDPOINT_URL"))
-		t.iamEndpoint = firstNonEmpty(e.Getenv("AWS_ENDPOINT_URL_IAM"), e.Getenv("AWS_ENDPOINT_URL"))
+		t.stsEndpoint = cmp.Or(e.Getenv("AWS_ENDPOINT_URL_STS"), e.Getenv("AWS_ENDPOINT_URL"))
+		t.iamEndpoint = cmp.Or(e.Getenv("AWS_ENDPOINT_URL_IAM"), e.Getenv("AWS_ENDPOINT_URL"))
 	}
 	t.settings = awsclient.New(r)
 	if e.HTTPClient.HTTPClient != nil {
 		t.settings.HTTPClient = e.HTTPClient.HTTPClient
 	}
 	return t, nil
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func provider(k keychain.Keys) aws.CredentialsProvider {
