@@ -8,8 +8,8 @@ BIN       ?= bin/rolehop
 build:
 	$(GO) build -o $(BIN) ./cmd/rolehop
 
-## test: everything CI checks — formatting, vet, cross builds for the 6 release platforms, unit + end-to-end tests, short fuzz runs.
-test: lint cross unit fuzz
+## test: everything CI checks — formatting, vet, workflow lint, cross builds for the 6 release platforms, unit + end-to-end tests, short fuzz runs, and the release packages built and installed.
+test: lint cross unit fuzz release-check
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -58,10 +58,30 @@ demo:
 bench:
 	./bench/run.sh
 
-## snapshot: the real release build (.goreleaser.yaml) into dist/, unpublished; builds goreleaser first (minutes).
+## Release tools, built from the Go module proxy into bin/tools (the first
+## build of goreleaser takes ~5 minutes on 2 cores; later ones are cached).
+TOOLS               ?= $(CURDIR)/bin/tools
+GORELEASER_VERSION  ?= v2.15.1
+ACTIONLINT_VERSION  ?= v1.7.12
+.PHONY: tools
+tools:
+	GOBIN=$(TOOLS) $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+	GOBIN=$(TOOLS) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+## snapshot: the real release build (.goreleaser.yaml) into dist/, unpublished.
+## No SBOMs: syft, which makes them, is installed only by the release workflow.
 .PHONY: snapshot
-snapshot:
-	$(GO) run github.com/goreleaser/goreleaser/v2@v2.15.1 release --snapshot --clean
+snapshot: tools
+	$(TOOLS)/goreleaser check
+	$(TOOLS)/goreleaser release --snapshot --clean --skip=sbom
+
+## release-check: lint the workflows (actionlint, with shellcheck on their
+## run: scripts), build the snapshot, and check every archive, package and
+## manifest in it (test/release); installs the .deb when run as root.
+.PHONY: release-check
+release-check: snapshot
+	$(TOOLS)/actionlint
+	ROLEHOP_DIST=$(CURDIR)/dist $(GO) test -count=1 -run '^TestDist' -v ./test/release
 
 clean:
 	rm -rf bin

@@ -41,14 +41,31 @@ type goreleaser struct {
 			Goos    string   `yaml:"goos"`
 			Formats []string `yaml:"formats"`
 		} `yaml:"format_overrides"`
-		NameTemplate string   `yaml:"name_template"`
-		Files        []string `yaml:"files"`
-		WrapInDir    any      `yaml:"wrap_in_directory"`
+		NameTemplate string        `yaml:"name_template"`
+		Files        []archiveFile `yaml:"files"`
+		WrapInDir    any           `yaml:"wrap_in_directory"`
 	} `yaml:"archives"`
 	Checksum struct {
 		NameTemplate string `yaml:"name_template"`
 		Algorithm    string `yaml:"algorithm"`
 	} `yaml:"checksum"`
+}
+
+// archiveFile is an entry of an archive's files: a bare glob, or src and
+// dst (with strip_parent, which this test does not compare).
+type archiveFile struct {
+	Src string `yaml:"src"`
+	Dst string `yaml:"dst"`
+}
+
+// UnmarshalYAML accepts both forms.
+func (f *archiveFile) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		f.Src = n.Value
+		return nil
+	}
+	type plain archiveFile
+	return n.Decode((*plain)(f))
 }
 
 // versionVar is the variable the release ldflags set.
@@ -205,9 +222,9 @@ func TestGoreleaserArchivesMatchInstallScript(t *testing.T) {
 	if a.WrapInDir != nil && a.WrapInDir != false {
 		t.Errorf("wrap_in_directory %v: install.sh expects the binary at the archive's top", a.WrapInDir)
 	}
-	for _, f := range []string{"LICENSE*", "README*"} {
+	for _, f := range []archiveFile{{Src: "LICENSE*"}, {Src: "README*"}, {Src: "docs/man/*.1", Dst: "man"}, {Src: "build/completions/*", Dst: "completions"}} {
 		if !slices.Contains(a.Files, f) {
-			t.Errorf("archive files %q lack %s", a.Files, f)
+			t.Errorf("archive files %+v lack %+v", a.Files, f)
 		}
 	}
 	if g.Checksum.NameTemplate != "checksums.txt" || g.Checksum.Algorithm != "sha256" {
