@@ -9,6 +9,7 @@ import (
 	"github.com/rolehop/rolehop/internal/buildinfo"
 	"github.com/rolehop/rolehop/internal/doctor"
 	"github.com/rolehop/rolehop/internal/plan"
+	"github.com/rolehop/rolehop/internal/upgrade"
 )
 
 // TestJSONOutputDocumented: every field the --output json commands can
@@ -20,7 +21,7 @@ func TestJSONOutputDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(doc)
-	for _, v := range []any{identity{}, plan.Plan{}, cacheEntryJSON{}, doctor.Report{}, buildinfo.Info{}} {
+	for _, v := range []any{identity{}, plan.Plan{}, cacheEntryJSON{}, doctor.Report{}, buildinfo.Info{}, upgrade.Report{}} {
 		for _, name := range jsonFields(reflect.TypeOf(v), map[reflect.Type]bool{}) {
 			if !strings.Contains(text, "`"+name+"`") {
 				t.Errorf("%T: field %q is not in docs/json-output.md", v, name)

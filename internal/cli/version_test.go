@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rolehop/rolehop/internal/buildinfo"
+	"github.com/rolehop/rolehop/internal/upgrade"
 )
 
 // fakeInfo is a release build of a modified tree.
@@ -24,12 +25,19 @@ const fakeLine = "rolehop 1.2.3 (commit 4c64b9c, 2026-11-30T12:00:00Z, modified)
 // information.
 func runTooling(t *testing.T, args ...string) (stdout string, err error) {
 	t.Helper()
+	return runToolingWith(t, fakeInfo(), nil, upgrade.Probe{}, args...)
+}
+
+// runToolingWith is runTooling with the build information, the environment
+// and the installation probe given.
+func runToolingWith(t *testing.T, info buildinfo.Info, env map[string]string, probe upgrade.Probe, args ...string) (stdout string, err error) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	sys := IO{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: func(string) string { return "" }}
+	sys := IO{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: func(k string) string { return env[k] }}
 	root := &cobra.Command{Use: "rolehop", SilenceUsage: true, SilenceErrors: true}
 	root.SetOut(&out)
 	root.SetErr(&errb)
-	addToolingWith(root, sys, fakeInfo)
+	addToolingWith(root, sys, func() buildinfo.Info { return info }, func() upgrade.Probe { return probe })
 	root.SetArgs(args)
 	err = root.ExecuteContext(context.Background())
 	return out.String(), err
