@@ -30,8 +30,9 @@ const (
 	Archive      Method = "archive"       // a release archive unpacked by hand, or anything else
 )
 
-// ContainerEnv is set (to anything) in the container image, where
-// /.dockerenv and /run/.containerenv may both be missing (Kubernetes).
+// ContainerEnv, set to anything, says rolehop runs in its container image,
+// where /.dockerenv and /run/.containerenv may both be missing (containerd,
+// CRI-O). Kubernetes pods are also told by KUBERNETES_SERVICE_HOST.
 const ContainerEnv = "ROLEHOP_IN_CONTAINER"
 
 // containerExe is where the container image has the binary.
@@ -116,7 +117,7 @@ func (p Probe) under(dir string) bool {
 //     itself is not read (that takes rpm), so this is a guess; the
 //     upgrade instruction says how to confirm it.
 //   - container: it is /usr/local/bin/rolehop, in a container (/.dockerenv,
-//     /run/.containerenv, or ROLEHOP_IN_CONTAINER set by the image)
+//     /run/.containerenv, ROLEHOP_IN_CONTAINER or KUBERNETES_SERVICE_HOST)
 //   - go-install: the build names a module version and the executable is in
 //     $GOBIN or a $GOPATH/bin (default ~/go/bin)
 //   - archive: anything else
@@ -151,10 +152,10 @@ func (p Probe) Detect() Method {
 			return APK
 		case exe == rpmExe && (p.exists("var/lib/rpm") || p.exists("usr/lib/sysimage/rpm")):
 			return RPM
-		case exe == containerExe && (p.exists(".dockerenv") || p.exists("run/.containerenv") || p.getenv(ContainerEnv) != ""):
+		case exe == containerExe && (p.exists(".dockerenv") || p.exists("run/.containerenv") || p.containerEnv()):
 			return Container
 		}
-	} else if exe == containerExe && p.getenv(ContainerEnv) != "" {
+	} else if exe == containerExe && p.containerEnv() {
 		return Container
 	}
 	if p.ModuleVersion != "" && p.ModuleVersion != "(devel)" && slices.ContainsFunc(p.goBinDirs(), p.isDirOfExe) {
@@ -165,6 +166,10 @@ func (p Probe) Detect() Method {
 
 func (p Probe) isDirOfExe(dir string) bool {
 	return dir != "" && p.norm(dir) == path.Dir(p.norm(p.Exe))
+}
+
+func (p Probe) containerEnv() bool {
+	return p.getenv(ContainerEnv) != "" || p.getenv("KUBERNETES_SERVICE_HOST") != ""
 }
 
 func (p Probe) exists(name string) bool {

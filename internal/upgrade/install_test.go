@@ -94,7 +94,8 @@ func TestDetect(t *testing.T) {
 		{"rpm database, binary elsewhere", linux("/usr/local/bin/rolehop", files("var/lib/rpm/rpmdb.sqlite"), none, ""), Archive},
 		{"docker", linux("/usr/local/bin/rolehop", files(".dockerenv"), none, ""), Container},
 		{"podman", linux("/usr/local/bin/rolehop", files("run/.containerenv"), none, ""), Container},
-		{"kubernetes", linux("/usr/local/bin/rolehop", files(), env(ContainerEnv, "1"), ""), Container},
+		{"image env", linux("/usr/local/bin/rolehop", files(), env(ContainerEnv, "1"), ""), Container},
+		{"kubernetes", linux("/usr/local/bin/rolehop", files(), env("KUBERNETES_SERVICE_HOST", "10.96.0.1"), ""), Container},
 		{"not in a container", linux("/usr/local/bin/rolehop", files(), none, ""), Archive},
 		{"container, other path", linux("/app/rolehop", files(".dockerenv"), env(ContainerEnv, "1"), ""), Archive},
 
