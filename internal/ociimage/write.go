@@ -1,0 +1,142 @@
+package ociimage
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// RefName is the annotation that names the index in an OCI layout's
+// index.json (skopeo's oci:DIR:NAME, docker load's tag).
+const RefName = "org.opencontainers.image.ref.name"
+
+// WriteLayout writes idx as an OCI image layout directory dir, replacing
+// the layout that is there; it refuses to replace any other directory.
+// index.json has one entry, idx, named refName.
+func WriteLayout(dir string, idx v1.ImageIndex, refName string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return err
+	case len(entries) > 0:
+		if _, err := os.Stat(filepath.Join(dir, "oci-layout")); err != nil {
+			return fmt.Errorf("%s is not empty and not an OCI layout: not replacing it", dir)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+	}
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		return err
+	}
+	return p.AppendIndex(idx, layout.WithAnnotations(map[string]string{RefName: refName}))
+}
+
+// WriteTar writes the OCI layout directory dir as an uncompressed tar file
+// (an OCI archive: docker load, podman load, skopeo's oci-archive:),
+// entries in lexical order, owned by root, all with time mtime.
+func WriteTar(file, dir string, mtime time.Time) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(file), filepath.Base(file)+".*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	tw := tar.NewWriter(tmp)
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || path == dir {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		h := &tar.Header{Name: filepath.ToSlash(rel), Mode: 0o644, ModTime: mtime.UTC().Truncate(time.Second), Typeflag: tar.TypeReg}
+		if d.IsDir() {
+			h.Name, h.Mode, h.Typeflag = h.Name+"/", 0o755, tar.TypeDir
+			return tw.WriteHeader(h)
+		}
+		if !d.Type().IsRegular() {
+			return fmt.Errorf("%s is not a regular file", path)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		h.Size = fi.Size()
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		_, err = io.Copy(tw, f)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), file)
+}
+
+// Push pushes idx (and its images) to repository repo by digest, then
+// points each of tags at it, and returns repo@digest. opts say how to
+// reach the registry (remote.WithAuthFromKeychain, remote.WithContext…).
+func Push(ctx context.Context, repo string, tags []string, idx v1.ImageIndex, opts ...remote.Option) (name.Digest, error) {
+	r, err := name.NewRepository(repo)
+	if err != nil {
+		return name.Digest{}, fmt.Errorf("repository %q: %w", repo, err)
+	}
+	var refs []name.Tag
+	for _, t := range tags {
+		ref, err := name.NewTag(r.Name() + ":" + t)
+		if err != nil {
+			return name.Digest{}, fmt.Errorf("tag %q: %w", t, err)
+		}
+		refs = append(refs, ref)
+	}
+	d, err := idx.Digest()
+	if err != nil {
+		return name.Digest{}, err
+	}
+	ref := r.Digest(d.String())
+	opts = append([]remote.Option{remote.WithContext(ctx)}, opts...)
+	if err := remote.WriteIndex(ref, idx, opts...); err != nil {
+		return name.Digest{}, fmt.Errorf("push %s: %w", ref, err)
+	}
+	for _, t := range refs {
+		if err := remote.Tag(t, idx, opts...); err != nil {
+			return name.Digest{}, fmt.Errorf("tag %s: %w", t, err)
+		}
+	}
+	return ref, nil
+}
