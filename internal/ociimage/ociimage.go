@@ -115,13 +115,18 @@ func Build(s Spec) (v1.ImageIndex, error) {
 			return nil, fmt.Errorf("binary for %s: the image is only for %s", key, platformList())
 		}
 	}
-	var adds []mutate.IndexAddendum
 	for _, p := range Platforms {
 		path := s.Binaries[key(p)]
 		if path == "" {
 			return nil, fmt.Errorf("no binary for %s", key(p))
 		}
-		img, err := image(s, p, path)
+		if err := CheckBinary(path, p); err != nil {
+			return nil, err
+		}
+	}
+	var adds []mutate.IndexAddendum
+	for _, p := range Platforms {
+		img, err := image(s, p, s.Binaries[key(p)])
 		if err != nil {
 			return nil, err
 		}
@@ -134,9 +139,6 @@ func Build(s Spec) (v1.ImageIndex, error) {
 
 // image is the image of one platform.
 func image(s Spec, p v1.Platform, binary string) (v1.Image, error) {
-	if err := CheckBinary(binary, p); err != nil {
-		return nil, err
-	}
 	bin, err := os.ReadFile(binary)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,571 @@
+package ociimage_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
+
+	"github.com/rolehop/rolehop/internal/ociimage"
+	"github.com/rolehop/rolehop/internal/ociimage/ociimagetest"
+)
+
+// binaries are rolehop for linux/amd64 and linux/arm64, built once.
+var binaries map[string]string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "ociimage-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	start := time.Now()
+	binaries, err = ociimagetest.Rolehop(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if testing.Verbose() {
+		fmt.Printf("built rolehop for %s in %v\n", strings.Join(ociimagetest.Platforms, " and "), time.Since(start).Round(time.Millisecond))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// created is the image time of the tests: a commit time.
+var created = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+
+func spec() ociimage.Spec {
+	return ociimage.Spec{Binaries: binaries, Version: ociimagetest.Version, Revision: "4c64b9c1a2b3d4e5f60718293a4b5c6d7e8f9012", Created: created}
+}
+
+// writeLayout builds the image of spec() and writes it to a new layout.
+func writeLayout(t *testing.T, s ociimage.Spec) string {
+	t.Helper()
+	idx, err := ociimage.Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "layout")
+	if err := ociimage.WriteLayout(dir, idx, s.Version); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// readLayout returns the image index that the layout's index.json names
+// (its only entry, named name), validated blob by blob.
+func readLayout(t *testing.T, dir, name string) v1.ImageIndex {
+	t.Helper()
+	p, err := layout.FromPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, err := p.ImageIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := top.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Manifests) != 1 {
+		t.Fatalf("index.json has %d entries, want 1: %+v", len(m.Manifests), m.Manifests)
+	}
+	d := m.Manifests[0]
+	if d.MediaType != types.OCIImageIndex || d.Annotations[ociimage.RefName] != name {
+		t.Fatalf("index.json entry: %s named %q, want %s named %q", d.MediaType, d.Annotations[ociimage.RefName], types.OCIImageIndex, name)
+	}
+	idx, err := top.ImageIndex(d.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Index(idx); err != nil {
+		t.Fatalf("the index read back is not valid: %v", err)
+	}
+	return idx
+}
+
+func sha256File(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// entry is a file of the image's filesystem.
+type entry struct {
+	Type     byte
+	Mode     fs.FileMode
+	UID, GID int
+	MTime    time.Time
+	SHA256   string // of a regular file's content
+}
+
+// filesystem flattens img's layers (mutate.Extract) and returns every
+// entry by path.
+func filesystem(t *testing.T, img v1.Image) map[string]entry {
+	t.Helper()
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	fsys := map[string]entry{}
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return fsys
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := entry{Type: h.Typeflag, Mode: h.FileInfo().Mode(), UID: h.Uid, GID: h.Gid, MTime: h.ModTime.UTC()}
+		if h.Typeflag == tar.TypeReg {
+			s := sha256.New()
+			if _, err := io.Copy(s, tr); err != nil {
+				t.Fatal(err)
+			}
+			e.SHA256 = hex.EncodeToString(s.Sum(nil))
+		}
+		fsys["/"+strings.Trim(h.Name, "/")] = e
+	}
+}
+
+func TestImage(t *testing.T) {
+	s := spec()
+	idx := readLayout(t, writeLayout(t, s), s.Version)
+	labels := map[string]string{
+		"org.opencontainers.image.source":      "https://github.com/rolehop/rolehop",
+		"org.opencontainers.image.version":     ociimagetest.Version,
+		"org.opencontainers.image.revision":    s.Revision,
+		"org.opencontainers.image.licenses":    "Apache-2.0",
+		"org.opencontainers.image.title":       "rolehop",
+		"org.opencontainers.image.description": ociimage.Description,
+		"org.opencontainers.image.created":     "2026-11-30T12:00:00Z",
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.MediaType != types.OCIImageIndex {
+		t.Errorf("index media type %s, want %s", m.MediaType, types.OCIImageIndex)
+	}
+	if !equalMaps(m.Annotations, labels) {
+		t.Errorf("index annotations %v, want %v", m.Annotations, labels)
+	}
+	var platforms []string
+	for _, d := range m.Manifests {
+		platforms = append(platforms, d.Platform.String())
+	}
+	if want := []string{"linux/amd64", "linux/arm64/v8"}; !slices.Equal(platforms, want) {
+		t.Fatalf("platforms %q, want %q", platforms, want)
+	}
+	for _, d := range m.Manifests {
+		t.Run(d.Platform.String(), func(t *testing.T) {
+			if d.MediaType != types.OCIManifestSchema1 {
+				t.Errorf("manifest media type %s, want %s", d.MediaType, types.OCIManifestSchema1)
+			}
+			img, err := idx.Image(d.Digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mf, err := img.Manifest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mf.Config.MediaType != types.OCIConfigJSON || len(mf.Layers) != 1 || mf.Layers[0].MediaType != types.OCILayer {
+				t.Errorf("manifest: config %s and %d layers (%v), want %s and one %s", mf.Config.MediaType, len(mf.Layers), mf.Layers, types.OCIConfigJSON, types.OCILayer)
+			}
+			cf, err := img.ConfigFile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cf.OS != d.Platform.OS || cf.Architecture != d.Platform.Architecture || cf.Variant != d.Platform.Variant {
+				t.Errorf("config platform %s/%s/%s, index says %s", cf.OS, cf.Architecture, cf.Variant, d.Platform)
+			}
+			if !cf.Created.Time.Equal(created) {
+				t.Errorf("created %v, want %v", cf.Created.Time, created)
+			}
+			c := cf.Config
+			if !slices.Equal(c.Entrypoint, []string{"/usr/local/bin/rolehop"}) || len(c.Cmd) != 0 {
+				t.Errorf("entrypoint %q and cmd %q, want [/usr/local/bin/rolehop] and none", c.Entrypoint, c.Cmd)
+			}
+			uid, gid, err := userOf(c.User)
+			if err != nil || uid != 65532 || gid != 65532 {
+				t.Errorf("user %q (%v), want 65532:65532 — not root", c.User, err)
+			}
+			if want := []string{"PATH=/usr/local/bin", "HOME=/home/rolehop"}; !slices.Equal(c.Env, want) {
+				t.Errorf("env %q, want %q", c.Env, want)
+			}
+			if !equalMaps(c.Labels, labels) {
+				t.Errorf("labels %v, want %v", c.Labels, labels)
+			}
+			if len(cf.History) != 1 || !cf.History[0].Created.Time.Equal(created) {
+				t.Errorf("history %+v, want one entry created %v", cf.History, created)
+			}
+
+			fsys := filesystem(t, img)
+			for _, shell := range []string{"/bin/sh", "/bin/bash", "/bin/ash", "/bin/busybox", "/usr/bin/env", "/bin"} {
+				if _, ok := fsys[shell]; ok {
+					t.Errorf("the image has %s", shell)
+				}
+			}
+			key := d.Platform.OS + "/" + d.Platform.Architecture
+			dir := func(mode fs.FileMode, owner int) entry {
+				return entry{Type: tar.TypeDir, Mode: fs.ModeDir | mode, UID: owner, GID: owner, MTime: created}
+			}
+			want := map[string]entry{
+				"/home":                  dir(0o755, 0),
+				"/home/rolehop":          dir(0o700, 65532),
+				"/tmp":                   dir(fs.ModeSticky|0o777, 0),
+				"/usr":                   dir(0o755, 0),
+				"/usr/local":             dir(0o755, 0),
+				"/usr/local/bin":         dir(0o755, 0),
+				"/usr/local/bin/rolehop": {Type: tar.TypeReg, Mode: 0o755, MTime: created, SHA256: sha256File(t, binaries[key])},
+			}
+			for p, e := range fsys {
+				if w, ok := want[p]; !ok {
+					t.Errorf("unexpected %s in the image (%+v)", p, e)
+				} else if e != w {
+					t.Errorf("%s is %+v, want %+v", p, e, w)
+				}
+			}
+			for p := range want {
+				if _, ok := fsys[p]; !ok {
+					t.Errorf("the image has no %s", p)
+				}
+			}
+		})
+	}
+}
+
+func TestReproducible(t *testing.T) {
+	s := spec()
+	a, b := writeLayout(t, s), writeLayout(t, s)
+	files := func(dir string) map[string][]byte {
+		m := map[string][]byte{}
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			m[strings.TrimPrefix(p, dir)] = b
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	fa, fb := files(a), files(b)
+	if len(fa) != len(fb) || len(fa) != 2+7 { // oci-layout, index.json; index, 2 manifests, 2 configs, 2 layers
+		t.Errorf("%d and %d files in the layouts, want 9", len(fa), len(fb))
+	}
+	for p, data := range fa {
+		if !bytes.Equal(data, fb[p]) {
+			t.Errorf("%s differs between two builds", p)
+		}
+	}
+	d1 := digest(t, readLayout(t, a, s.Version))
+	s.Created = s.Created.Add(time.Second)
+	if d2 := digest(t, readLayout(t, writeLayout(t, s), s.Version)); d1 == d2 {
+		t.Errorf("another time gives the same digest %s: the time is not in the image", d1)
+	}
+}
+
+func digest(t *testing.T, idx v1.ImageIndex) v1.Hash {
+	t.Helper()
+	d, err := idx.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestWriteTar(t *testing.T) {
+	s := spec()
+	dir := writeLayout(t, s)
+	file := filepath.Join(t.TempDir(), "image.tar")
+	if err := ociimage.WriteTar(file, dir, created); err != nil {
+		t.Fatal(err)
+	}
+	// Unpack it as any tar, and read the layout inside.
+	out := t.TempDir()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+		if h.Uid != 0 || !h.ModTime.Equal(created) {
+			t.Errorf("%s: uid %d, time %v; want 0 and %v", h.Name, h.Uid, h.ModTime, created)
+		}
+		p := filepath.Join(out, filepath.FromSlash(h.Name))
+		if h.Typeflag == tar.TypeDir {
+			err = os.MkdirAll(p, 0o755)
+		} else {
+			var b []byte
+			if b, err = io.ReadAll(tr); err == nil {
+				err = os.WriteFile(p, b, 0o644)
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.IsSorted(names) || !slices.Contains(names, "index.json") || !slices.Contains(names, "oci-layout") {
+		t.Errorf("entries %q: want index.json and oci-layout, in order", names)
+	}
+	if a, b := digest(t, readLayout(t, dir, s.Version)), digest(t, readLayout(t, out, s.Version)); a != b {
+		t.Errorf("the archive holds index %s, the layout %s", b, a)
+	}
+}
+
+func TestWriteLayoutReplacesOnlyALayout(t *testing.T) {
+	idx, err := ociimage.Build(spec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keep := filepath.Join(dir, "keep")
+	if err := os.WriteFile(keep, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ociimage.WriteLayout(dir, idx, "x"); err == nil || !strings.Contains(err.Error(), "not an OCI layout") {
+		t.Errorf("WriteLayout over another directory: %v, want a refusal", err)
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("the directory was touched: %v", err)
+	}
+	dir = filepath.Join(t.TempDir(), "layout")
+	for _, name := range []string{"first", "second"} {
+		if err := ociimage.WriteLayout(dir, idx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readLayout(t, dir, "second")
+}
+
+func TestBuildErrors(t *testing.T) {
+	dir := t.TempDir()
+	darwin, err := ociimagetest.Hello(dir, "darwin", "arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := filepath.Join(dir, "text")
+	if err := os.WriteFile(text, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	linuxHello, err := ociimagetest.Hello(dir, "linux", "amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	amd, arm := binaries["linux/amd64"], binaries["linux/arm64"]
+	for _, tc := range []struct {
+		name     string
+		binaries map[string]string
+		edit     func(*ociimage.Spec)
+		want     string
+	}{
+		{"missing platform", map[string]string{"linux/amd64": amd}, nil, "no binary for linux/arm64"},
+		{"other platform", map[string]string{"linux/amd64": amd, "linux/arm64": arm, "linux/riscv64": amd}, nil, "binary for linux/riscv64: the image is only for linux/amd64 and linux/arm64"},
+		{"darwin", map[string]string{"linux/amd64": amd, "linux/arm64": darwin}, nil, darwin + " is a darwin/arm64 binary, not linux/arm64"},
+		{"swapped", map[string]string{"linux/amd64": arm, "linux/arm64": amd}, nil, arm + " is a linux/arm64 binary, not linux/amd64"},
+		{"not Go", map[string]string{"linux/amd64": text, "linux/arm64": arm}, nil, text + " is not a Go binary"},
+		{"missing file", map[string]string{"linux/amd64": amd, "linux/arm64": filepath.Join(dir, "nope")}, nil, "is not a Go binary"},
+		{"not rolehop", map[string]string{"linux/amd64": linuxHello, "linux/arm64": arm}, nil, linuxHello + " is hello, not rolehop"},
+		{"no version", binaries, func(s *ociimage.Spec) { s.Version = "" }, "no version"},
+		{"no time", binaries, func(s *ociimage.Spec) { s.Created = time.Time{} }, "no creation time"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := spec()
+			s.Binaries = tc.binaries
+			if tc.edit != nil {
+				tc.edit(&s)
+			}
+			_, err := ociimage.Build(s)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("Build: %v, want one line with %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// userOf parses a config's User, which must be numeric: the image has no
+// /etc/passwd to look names up in.
+func userOf(u string) (uid, gid uint32, err error) {
+	us, gs, ok := strings.Cut(u, ":")
+	if !ok {
+		return 0, 0, fmt.Errorf("user %q has no group", u)
+	}
+	a, err := strconv.ParseUint(us, 10, 32)
+	if err != nil {
+		return 0, 0, err
+	}
+	b, err := strconv.ParseUint(gs, 10, 32)
+	if err != nil {
+		return 0, 0, err
+	}
+	if a == 0 || b == 0 {
+		return 0, 0, fmt.Errorf("user %q is root", u)
+	}
+	return uint32(a), uint32(b), nil
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestRun runs the image of this machine's platform as a container runtime
+// would, without one: its filesystem extracted to a directory, its
+// entrypoint started chrooted there, as its user, with its environment.
+func TestRun(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("runs a linux image: needs Linux")
+	}
+	platform := "linux/" + runtime.GOARCH
+	if binaries[platform] == "" {
+		t.Skipf("no image for %s", platform)
+	}
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("needs root (chroot and a change of user), and CI=true runs as root")
+		}
+		t.Skip("needs root (chroot and a change of user); CI runs it as root")
+	}
+	s := spec()
+	idx := readLayout(t, writeLayout(t, s), s.Version)
+	m, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var img v1.Image
+	for _, d := range m.Manifests {
+		if d.Platform.OS+"/"+d.Platform.Architecture == platform {
+			if img, err = idx.Image(d.Digest); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, gid, err := userOf(cf.Config.User)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	extract(t, img, root)
+
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = cf.Config.Env
+		cmd.Dir = "/" // inside the chroot
+		cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root, Credential: &syscall.Credential{Uid: uid, Gid: gid}}
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		return out.String(), err
+	}
+	out, err := run(append(cf.Config.Entrypoint, "version")...)
+	if err != nil {
+		t.Fatalf("rolehop version in the image: %v\n%s", err, out)
+	}
+	if want := "rolehop " + ociimagetest.Version + " "; !strings.HasPrefix(out, want) || !strings.HasSuffix(out, " "+platform+"\n") {
+		t.Errorf("rolehop version in the image printed %q, want %q… %s", out, want, platform)
+	}
+	// rolehop, as the image's user, owns and can write its HOME.
+	if out, err := run(append(cf.Config.Entrypoint, "cache", "list")...); err != nil {
+		t.Errorf("rolehop cache list in the image: %v\n%s", err, out)
+	}
+	if out, err := run("/bin/sh", "-c", "echo a shell"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("/bin/sh in the image: %v (%q), want it missing", err, out)
+	}
+}
+
+// extract writes img's filesystem into root with the modes and owners of
+// its entries.
+func extract(t *testing.T, img v1.Image, root string) {
+	t.Helper()
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Clean("/" + h.Name)
+		p := filepath.Join(root, name)
+		mode := h.FileInfo().Mode()
+		switch h.Typeflag {
+		case tar.TypeDir:
+			err = os.MkdirAll(p, 0o700)
+		case tar.TypeReg:
+			var f *os.File
+			if f, err = os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err == nil {
+				_, err = io.Copy(f, tr)
+				err = errors.Join(err, f.Close())
+			}
+		default:
+			t.Fatalf("%s: unexpected entry type %q", name, h.Typeflag)
+		}
+		if err == nil {
+			err = os.Lchown(p, h.Uid, h.Gid)
+		}
+		if err == nil {
+			err = os.Chmod(p, mode) // after chown, which clears set-id bits
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
