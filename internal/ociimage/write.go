@@ -108,34 +108,45 @@ func WriteTar(file, dir string, mtime time.Time) (err error) {
 	return os.Rename(tmp.Name(), file)
 }
 
-// Push pushes idx (and its images) to repository repo by digest, then
-// points each of tags at it, and returns repo@digest. opts say how to
-// reach the registry (remote.WithAuthFromKeychain, remote.WithContext…).
-func Push(ctx context.Context, repo string, tags []string, idx v1.ImageIndex, opts ...remote.Option) (name.Digest, error) {
+// Target is where Push puts an image index: a repository and its tags.
+type Target struct {
+	Repository name.Repository
+	Tags       []name.Tag
+}
+
+// NewTarget checks repository repo (ghcr.io/rolehop/rolehop) and tags.
+func NewTarget(repo string, tags []string) (Target, error) {
 	r, err := name.NewRepository(repo)
 	if err != nil {
-		return name.Digest{}, fmt.Errorf("repository %q: %w", repo, err)
+		return Target{}, fmt.Errorf("repository %q: %w", repo, err)
 	}
-	var refs []name.Tag
-	for _, t := range tags {
-		ref, err := name.NewTag(r.Name() + ":" + t)
+	t := Target{Repository: r}
+	for _, tag := range tags {
+		ref, err := name.NewTag(r.Name() + ":" + tag)
 		if err != nil {
-			return name.Digest{}, fmt.Errorf("tag %q: %w", t, err)
+			return Target{}, fmt.Errorf("tag %q: %w", tag, err)
 		}
-		refs = append(refs, ref)
+		t.Tags = append(t.Tags, ref)
 	}
+	return t, nil
+}
+
+// Push pushes idx (and its images) to t's repository by digest, then
+// points each of t's tags at it, and returns repository@digest. opts say
+// how to reach the registry (remote.WithAuthFromKeychain…).
+func (t Target) Push(ctx context.Context, idx v1.ImageIndex, opts ...remote.Option) (name.Digest, error) {
 	d, err := idx.Digest()
 	if err != nil {
 		return name.Digest{}, err
 	}
-	ref := r.Digest(d.String())
+	ref := t.Repository.Digest(d.String())
 	opts = append([]remote.Option{remote.WithContext(ctx)}, opts...)
 	if err := remote.WriteIndex(ref, idx, opts...); err != nil {
 		return name.Digest{}, fmt.Errorf("push %s: %w", ref, err)
 	}
-	for _, t := range refs {
-		if err := remote.Tag(t, idx, opts...); err != nil {
-			return name.Digest{}, fmt.Errorf("tag %s: %w", t, err)
+	for _, tag := range t.Tags {
+		if err := remote.Tag(tag, idx, opts...); err != nil {
+			return name.Digest{}, fmt.Errorf("tag %s: %w", tag, err)
 		}
 	}
 	return ref, nil

@@ -73,6 +73,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case *created == "":
 		return usage("no image time: set SOURCE_DATE_EPOCH or -created to the commit time (git log -1 --format=%%ct)")
 	}
+	var target ociimage.Target
+	if *push != "" {
+		var err error
+		if target, err = ociimage.NewTarget(*push, tags); err != nil {
+			return usage("%v", err)
+		}
+	}
 	secs, err := strconv.ParseInt(*created, 10, 64)
 	if err != nil || secs < 0 {
 		return usage("image time %q is not Unix seconds", *created)
@@ -137,7 +144,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	if *push != "" {
-		ref, err := ociimage.Push(ctx, *push, tags, idx, remote.WithAuthFromKeychain(authn.DefaultKeychain), remote.WithUserAgent("rolehop-ociimage"))
+		ref, err := target.Push(ctx, idx, remote.WithAuthFromKeychain(authn.DefaultKeychain), remote.WithUserAgent("rolehop-ociimage"))
 		if err != nil {
 			return fail(err)
 		}
