@@ -83,5 +83,12 @@ release-check: snapshot
 	$(TOOLS)/actionlint
 	ROLEHOP_DIST=$(CURDIR)/dist $(GO) test -count=1 -run '^TestDist' -v ./test/release
 
+## image: the container image (internal/ociimage) of the release build in dist/ (make snapshot):
+## an OCI layout in dist/image and an OCI archive dist/image.tar, dated from the commit.
+.PHONY: image
+image:
+	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct)} \
+	  $(GO) run ./internal/ociimage/cmd -artifacts dist/artifacts.json -out dist/image -tar dist/image.tar
+
 clean:
 	rm -rf bin

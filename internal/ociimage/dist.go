@@ -16,7 +16,7 @@ type Release struct {
 	// Binaries as in Spec: the linux/amd64 and linux/arm64 binaries.
 	Binaries map[string]string
 	// Version and Commit from metadata.json next to artifacts.json; empty
-	// when there is none.
+	// when there is none (and Commit when goreleaser had no git).
 	Version, Commit string
 }
 
@@ -73,6 +73,9 @@ func ReadDist(artifactsFile string) (Release, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return Release{}, fmt.Errorf("%s: %w", meta, err)
 	}
-	r.Version, r.Commit = m.Version, m.Commit
+	r.Version = m.Version
+	if m.Commit != "none" { // goreleaser's commit for a snapshot without git
+		r.Commit = m.Commit
+	}
 	return r, nil
 }

@@ -5,19 +5,15 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -460,112 +456,39 @@ func equalMaps(a, b map[string]string) bool {
 	return true
 }
 
-// TestRun runs the image of this machine's platform as a container runtime
-// would, without one: its filesystem extracted to a directory, its
-// entrypoint started chrooted there, as its user, with its environment.
-func TestRun(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("runs a linux image: needs Linux")
-	}
-	platform := "linux/" + runtime.GOARCH
-	if binaries[platform] == "" {
-		t.Skipf("no image for %s", platform)
-	}
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("needs root (chroot and a change of user), and CI=true runs as root")
-		}
-		t.Skip("needs root (chroot and a change of user); CI runs it as root")
-	}
-	s := spec()
-	idx := readLayout(t, writeLayout(t, s), s.Version)
-	m, err := idx.IndexManifest()
-	if err != nil {
+func TestReadDist(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.Mkdir("dist", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var img v1.Image
-	for _, d := range m.Manifests {
-		if d.Platform.OS+"/"+d.Platform.Architecture == platform {
-			if img, err = idx.Image(d.Digest); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, gid, err := userOf(cf.Config.User)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := t.TempDir()
-	extract(t, img, root)
-
-	run := func(args ...string) (string, error) {
-		cmd := exec.Command(args[0], args[1:]...)
-		cmd.Env = cf.Config.Env
-		cmd.Dir = "/" // inside the chroot
-		cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root, Credential: &syscall.Credential{Uid: uid, Gid: gid}}
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		err := cmd.Run()
-		return out.String(), err
-	}
-	out, err := run(append(cf.Config.Entrypoint, "version")...)
-	if err != nil {
-		t.Fatalf("rolehop version in the image: %v\n%s", err, out)
-	}
-	if want := "rolehop " + ociimagetest.Version + " "; !strings.HasPrefix(out, want) || !strings.HasSuffix(out, " "+platform+"\n") {
-		t.Errorf("rolehop version in the image printed %q, want %q… %s", out, want, platform)
-	}
-	// rolehop, as the image's user, owns and can write its HOME.
-	if out, err := run(append(cf.Config.Entrypoint, "cache", "list")...); err != nil {
-		t.Errorf("rolehop cache list in the image: %v\n%s", err, out)
-	}
-	if out, err := run("/bin/sh", "-c", "echo a shell"); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("/bin/sh in the image: %v (%q), want it missing", err, out)
-	}
-}
-
-// extract writes img's filesystem into root with the modes and owners of
-// its entries.
-func extract(t *testing.T, img v1.Image, root string) {
-	t.Helper()
-	rc := mutate.Extract(img)
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return
-		}
-		if err != nil {
+	write := func(name, data string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join("dist", name), []byte(data), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		name := filepath.Clean("/" + h.Name)
-		p := filepath.Join(root, name)
-		mode := h.FileInfo().Mode()
-		switch h.Typeflag {
-		case tar.TypeDir:
-			err = os.MkdirAll(p, 0o700)
-		case tar.TypeReg:
-			var f *os.File
-			if f, err = os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err == nil {
-				_, err = io.Copy(f, tr)
-				err = errors.Join(err, f.Close())
-			}
-		default:
-			t.Fatalf("%s: unexpected entry type %q", name, h.Typeflag)
-		}
-		if err == nil {
-			err = os.Lchown(p, h.Uid, h.Gid)
-		}
-		if err == nil {
-			err = os.Chmod(p, mode) // after chown, which clears set-id bits
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	}
+	// As goreleaser v2.15.1 writes them, less the archives.
+	write("artifacts.json", `[{"name":"metadata.json","path":"dist/metadata.json","internal_type":35,"type":"Metadata"},
+{"name":"rolehop","path":"dist/rolehop_linux_arm64_v8.0/rolehop","goos":"linux","goarch":"arm64","goarm64":"v8.0","target":"linux_arm64_v8.0","internal_type":4,"type":"Binary","extra":{"Binary":"rolehop","Builder":"go","Ext":"","ID":"rolehop"}},
+{"name":"rolehop","path":"dist/rolehop_linux_amd64_v1/rolehop","goos":"linux","goarch":"amd64","goamd64":"v1","target":"linux_amd64_v1","internal_type":4,"type":"Binary","extra":{"Binary":"rolehop","Builder":"go","Ext":"","ID":"rolehop"}},
+{"name":"rolehop","path":"dist/rolehop_linux_amd64_v1/rolehop","goos":"linux","goarch":"amd64","internal_type":2,"type":"Binary"},
+{"name":"rolehop.exe","path":"dist/rolehop_windows_amd64_v1/rolehop.exe","goos":"windows","goarch":"amd64","goamd64":"v1","target":"windows_amd64_v1","internal_type":4,"type":"Binary","extra":{"Binary":"rolehop","Builder":"go","Ext":".exe","ID":"rolehop"}}]`)
+	write("metadata.json", `{"project_name":"rolehop","tag":"v0.0.0","previous_tag":"","version":"0.0.1-snapshot","commit":"none","date":"2026-12-05T08:22:34.46450368Z","runtime":{"goos":"linux","goarch":"amd64"}}`)
+	r, err := ociimage.ReadDist("dist/artifacts.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"linux/amd64": "dist/rolehop_linux_amd64_v1/rolehop", "linux/arm64": "dist/rolehop_linux_arm64_v8.0/rolehop"}
+	if !equalMaps(r.Binaries, want) || r.Version != "0.0.1-snapshot" || r.Commit != "" {
+		t.Errorf("ReadDist: %+v, want binaries %v, version 0.0.1-snapshot and no commit (goreleaser's \"none\")", r, want)
+	}
+
+	write("artifacts.json", `[{"path":"dist/a/rolehop","goos":"linux","goarch":"amd64","type":"Binary"},{"path":"dist/b/rolehop","goos":"linux","goarch":"amd64","type":"Binary"},{"path":"dist/c/rolehop","goos":"linux","goarch":"arm64","type":"Binary"}]`)
+	if _, err := ociimage.ReadDist("dist/artifacts.json"); err == nil || !strings.Contains(err.Error(), "lists 2 linux/amd64 binaries (dist/a/rolehop, dist/b/rolehop), not one") {
+		t.Errorf("ReadDist with two linux/amd64 binaries: %v", err)
+	}
+	write("artifacts.json", `{"not": "a list"}`)
+	if _, err := ociimage.ReadDist("dist/artifacts.json"); err == nil || !strings.HasPrefix(err.Error(), "dist/artifacts.json: ") {
+		t.Errorf("ReadDist of a bad file: %v", err)
 	}
 }
