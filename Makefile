@@ -76,11 +76,13 @@ snapshot: tools
 	$(TOOLS)/goreleaser release --snapshot --clean --skip=sbom
 
 ## release-check: lint the workflows (actionlint, with shellcheck on their
-## run: scripts), build the snapshot, and check every archive, package and
-## manifest in it (test/release); installs the .deb when run as root.
+## run: scripts), build the snapshot and its container image, and check every
+## archive, package, manifest and the image (test/release); installs the .deb
+## when run as root.
 .PHONY: release-check
 release-check: snapshot
 	$(TOOLS)/actionlint
+	$(MAKE) --no-print-directory image
 	ROLEHOP_DIST=$(CURDIR)/dist $(GO) test -count=1 -run '^TestDist' -v ./test/release
 
 ## image: the container image (internal/ociimage) of the release build in dist/ (make snapshot):
