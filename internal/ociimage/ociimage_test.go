@@ -18,7 +18,6 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
@@ -77,28 +76,12 @@ func writeLayout(t *testing.T, s ociimage.Spec) string {
 // (its only entry, named name), validated blob by blob.
 func readLayout(t *testing.T, dir, name string) v1.ImageIndex {
 	t.Helper()
-	p, err := layout.FromPath(dir)
+	idx, refName, err := ociimage.ReadLayout(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	top, err := p.ImageIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := top.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(m.Manifests) != 1 {
-		t.Fatalf("index.json has %d entries, want 1: %+v", len(m.Manifests), m.Manifests)
-	}
-	d := m.Manifests[0]
-	if d.MediaType != types.OCIImageIndex || d.Annotations[ociimage.RefName] != name {
-		t.Fatalf("index.json entry: %s named %q, want %s named %q", d.MediaType, d.Annotations[ociimage.RefName], types.OCIImageIndex, name)
-	}
-	idx, err := top.ImageIndex(d.Digest)
-	if err != nil {
-		t.Fatal(err)
+	if refName != name {
+		t.Fatalf("index.json names the index %q, want %q", refName, name)
 	}
 	if err := validate.Index(idx); err != nil {
 		t.Fatalf("the index read back is not valid: %v", err)

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // RefName is the annotation that names the index in an OCI layout's
@@ -44,6 +45,28 @@ func WriteLayout(dir string, idx v1.ImageIndex, refName string) error {
 		return err
 	}
 	return p.AppendIndex(idx, layout.WithAnnotations(map[string]string{RefName: refName}))
+}
+
+// ReadLayout reads back a layout that WriteLayout wrote: the image index
+// its index.json names, and that entry's name.
+func ReadLayout(dir string) (idx v1.ImageIndex, refName string, err error) {
+	p, err := layout.FromPath(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	top, err := p.ImageIndex()
+	if err != nil {
+		return nil, "", err
+	}
+	m, err := top.IndexManifest()
+	if err != nil {
+		return nil, "", err
+	}
+	if len(m.Manifests) != 1 || m.Manifests[0].MediaType != types.OCIImageIndex {
+		return nil, "", fmt.Errorf("%s: index.json has %d entries, want one image index", dir, len(m.Manifests))
+	}
+	idx, err = top.ImageIndex(m.Manifests[0].Digest)
+	return idx, m.Manifests[0].Annotations[RefName], err
 }
 
 // WriteTar writes the OCI layout directory dir as an uncompressed tar file

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/rolehop/rolehop/internal/ociimage"
 )
 
 // TestDistImage reads the container image `make release-check` built from
@@ -24,21 +24,9 @@ import (
 // binary of the matching linux archive.
 func TestDistImage(t *testing.T) {
 	d := loadDist(t)
-	p, err := layout.FromPath(filepath.Join(d.dir, "image"))
+	multi, _, err := ociimage.ReadLayout(filepath.Join(d.dir, "image"))
 	if err != nil {
-		t.Fatalf("no OCI layout in dist/image (make image): %v", err)
-	}
-	idx, err := p.ImageIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
-	outer, err := idx.IndexManifest()
-	if err != nil || len(outer.Manifests) != 1 {
-		t.Fatalf("dist/image/index.json: want one image index, got %v (%v)", outer, err)
-	}
-	multi, err := idx.ImageIndex(outer.Manifests[0].Digest)
-	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("dist/image (make image): %v", err)
 	}
 	m, err := multi.IndexManifest()
 	if err != nil {

@@ -20,7 +20,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 
@@ -82,22 +81,7 @@ func binaryFlags() []string {
 // layoutIndex returns the image index of the layout in dir.
 func layoutIndex(t *testing.T, dir string) v1.ImageIndex {
 	t.Helper()
-	p, err := layout.FromPath(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	top, err := p.ImageIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := top.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(m.Manifests) != 1 {
-		t.Fatalf("index.json has %d entries, want 1", len(m.Manifests))
-	}
-	idx, err := top.ImageIndex(m.Manifests[0].Digest)
+	idx, _, err := ociimage.ReadLayout(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
