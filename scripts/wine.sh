@@ -103,7 +103,7 @@ runtests() {
     if [ "$rc" -eq 0 ]; then
       echo "ok   $pkg under Wine ($((SECONDS - start))s)"
     else
-      cat "$out/$name.log"
+      grep -vE '^(=== (RUN|PAUSE|CONT|NAME) | *--- PASS: )' "$out/$name.log"
       echo "FAIL $pkg under Wine (exit $rc, $((SECONDS - start))s)"
       failed+=("$pkg")
     fi

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // The tests in this file use botocore, the library under the AWS CLI, as the
@@ -254,7 +256,7 @@ func TestBotocoreOracle(t *testing.T) {
 	for i, c := range oracleCases {
 		pairs[i] = c.files
 	}
-	results, paths := runBotocore(t, t.TempDir(), pairs)
+	results, paths := runBotocore(t, winetest.TempDir(t), pairs)
 	for i, c := range oracleCases {
 		t.Run(c.name, func(t *testing.T) {
 			if gotErr := results[i].Error != ""; gotErr != c.wantErr {
@@ -275,7 +277,7 @@ func TestBotocoreKnownDifferences(t *testing.T) {
 		{"\ufeff[default]\nregion = a\n", "-"},    // 0: UTF-8 BOM
 		{"-", "[profile x]\nk = 1\n[y]\nk = 2\n"}, // 1: [profile x] in the credentials file
 	}
-	results, paths := runBotocore(t, t.TempDir(), pairs)
+	results, paths := runBotocore(t, winetest.TempDir(t), pairs)
 
 	if results[0].Error != "ConfigParseError" {
 		t.Errorf("botocore with a BOM: %+v; expected ConfigParseError", results[0])
@@ -309,7 +311,7 @@ func TestBotocoreOracleRandom(t *testing.T) {
 	for i := range pairs {
 		pairs[i] = filePair{randomFile(rng, configHeaders), randomFile(rng, credentialsHeaders)}
 	}
-	results, paths := runBotocore(t, t.TempDir(), pairs)
+	results, paths := runBotocore(t, winetest.TempDir(t), pairs)
 	failures, parsed := 0, 0
 	for i := range pairs {
 		if results[i].Error == "" {

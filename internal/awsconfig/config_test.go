@@ -7,13 +7,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // writeFiles writes config and credentials (skipping a file whose content is
 // "-") to a temp dir and returns their paths.
 func writeFiles(t *testing.T, config, credentials string) (string, string) {
 	t.Helper()
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	cfg, cred := filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
 	for path, data := range map[string]string{cfg: config, cred: credentials} {
 		if data == "-" {
@@ -158,7 +160,7 @@ func TestLoadErrors(t *testing.T) {
 		}
 	})
 	t.Run("unreadable file", func(t *testing.T) {
-		dir := t.TempDir() // a directory cannot be read as a file
+		dir := winetest.TempDir(t) // a directory cannot be read as a file
 		_, err := Load(dir, filepath.Join(dir, "missing"))
 		var pe *ParseError
 		if err == nil || errors.As(err, &pe) || !strings.Contains(err.Error(), dir) {
@@ -227,7 +229,7 @@ func TestProfileAccessors(t *testing.T) {
 }
 
 func TestOrigin(t *testing.T) {
-	home := t.TempDir()
+	home := winetest.TempDir(t)
 	t.Setenv("HOME", home)
 	t.Setenv("USERPROFILE", home)
 	sep := string(filepath.Separator)

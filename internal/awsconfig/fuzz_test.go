@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // seedFiles are seed inputs for both fuzz targets.
@@ -119,7 +121,7 @@ func FuzzLoad(f *testing.F) {
 		f.Add([]byte(s), []byte(seedFiles[(i*7+3)%len(seedFiles)]))
 	}
 	f.Add([]byte("[profile dev]\na = 1\nb = 2\n"), []byte("[dev]\nb = 3\nc = 4\n[profile dev]\nd = 5\n"))
-	dir := f.TempDir()
+	dir := winetest.TempDir(f)
 	cfgPath, credPath := filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
 	f.Fuzz(func(t *testing.T, cfgData, credData []byte) {
 		writeOrRemove(t, cfgPath, cfgData)

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 func envFunc(env map[string]string) func(string) string {
@@ -55,7 +57,7 @@ func TestFilePaths(t *testing.T) {
 func TestFilePathsNoHomeEnv(t *testing.T) {
 	// Without HOME or USERPROFILE in the injected environment, the home
 	// directory comes from the process (os.UserHomeDir).
-	home := t.TempDir()
+	home := winetest.TempDir(t)
 	t.Setenv("HOME", home)
 	t.Setenv("USERPROFILE", home)
 	cfg, _ := FilePaths(envFunc(nil))

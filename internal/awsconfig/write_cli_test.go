@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // requireAWSCLI returns the path of the aws command; the test is skipped
@@ -30,7 +32,7 @@ func requireAWSCLI(t *testing.T) string {
 // variables from the test's environment).
 func awsConfigureGet(t *testing.T, aws, credentials, profile, key string) (string, error) {
 	t.Helper()
-	home := t.TempDir()
+	home := winetest.TempDir(t)
 	config := filepath.Join(home, "config")
 	if err := os.WriteFile(config, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -86,7 +88,7 @@ func TestWriteCredentialsSectionAWSCLI(t *testing.T) {
 					data = fx.data
 				}
 			}
-			path := filepath.Join(t.TempDir(), "credentials")
+			path := filepath.Join(winetest.TempDir(t), "credentials")
 			writeString(t, path, data, 0o600)
 			if err := WriteCredentialsSection(path, tc.profile, kv, WriteOptions{Force: true}); err != nil {
 				t.Fatal(err)
@@ -133,7 +135,7 @@ func TestWriteBotocore(t *testing.T) {
 			targets = append(targets, name)
 		}
 	}
-	results, paths := runBotocore(t, t.TempDir(), pairs)
+	results, paths := runBotocore(t, winetest.TempDir(t), pairs)
 	for i, r := range results {
 		if r.Error != "" {
 			t.Errorf("%s: botocore: %s: %s", labels[i], r.Error, r.Message)

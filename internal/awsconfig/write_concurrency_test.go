@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rolehop/rolehop/internal/fsutil"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 func acquireForTest(path string) (*fsutil.Lock, error) {
@@ -54,7 +55,7 @@ func concurrentKV(name string) []KeyValue {
 func TestWriteCredentialsSectionConcurrent(t *testing.T) {
 	const initial = "# my credentials\n[keep]\naws_access_key_id = AKIAKEEP\naws_secret_access_key = keep\n\n; end\n"
 	run := func(t *testing.T, goroutines, processes int) {
-		path := filepath.Join(t.TempDir(), "credentials")
+		path := filepath.Join(winetest.TempDir(t), "credentials")
 		writeString(t, path, initial, 0o600)
 		var names []string
 		var wg sync.WaitGroup

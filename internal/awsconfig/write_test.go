@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // writeFixtures are credentials files to edit. Each has sections named
@@ -58,7 +60,7 @@ var writeKV = []KeyValue{
 }
 
 func TestReplaceSectionRoundTrip(t *testing.T) {
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	for _, fx := range writeFixtures {
 		for _, name := range []string{"first", "middle", "last", "new"} {
 			for _, kv := range [][]KeyValue{writeKV, writeKV[:1], nil} {
@@ -427,7 +429,7 @@ func TestWriteCredentialsSectionLongTermKeys(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "credentials")
+			path := filepath.Join(winetest.TempDir(t), "credentials")
 			writeString(t, path, tc.data, 0o600)
 			err := WriteCredentialsSection(path, "t", sessionKV, WriteOptions{})
 			if tc.refused {
@@ -457,7 +459,7 @@ func TestWriteCredentialsSectionLongTermKeys(t *testing.T) {
 
 func TestWriteCredentialsSectionFiles(t *testing.T) {
 	t.Run("new file and directory", func(t *testing.T) {
-		dir := filepath.Join(t.TempDir(), "home", ".aws")
+		dir := filepath.Join(winetest.TempDir(t), "home", ".aws")
 		path := filepath.Join(dir, "credentials")
 		if err := WriteCredentialsSection(path, "new", sessionKV, WriteOptions{}); err != nil {
 			t.Fatal(err)
@@ -479,7 +481,7 @@ func TestWriteCredentialsSectionFiles(t *testing.T) {
 		if runtime.GOOS == "windows" {
 			t.Skip("Unix permission bits")
 		}
-		dir := t.TempDir()
+		dir := winetest.TempDir(t)
 		if err := os.Chmod(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -505,7 +507,7 @@ func TestWriteCredentialsSectionFiles(t *testing.T) {
 			{0o644, 0o600, false},
 			{0o644, 0o600, true}, // nothing to change but the mode
 		} {
-			path := filepath.Join(t.TempDir(), "credentials")
+			path := filepath.Join(winetest.TempDir(t), "credentials")
 			data := "[a]\nk = v\n"
 			if tc.sameData {
 				data = "[new]\naws_access_key_id = ASIAWRITTEN\naws_secret_access_key = written-secret\naws_session_token = written-token\n"
@@ -528,7 +530,7 @@ func TestWriteCredentialsSectionFiles(t *testing.T) {
 		}
 	})
 	t.Run("symlink followed", func(t *testing.T) {
-		dir := t.TempDir()
+		dir := winetest.TempDir(t)
 		real := filepath.Join(dir, "dotfiles", "credentials")
 		if err := os.MkdirAll(filepath.Dir(real), 0o700); err != nil {
 			t.Fatal(err)
@@ -549,7 +551,7 @@ func TestWriteCredentialsSectionFiles(t *testing.T) {
 		}
 	})
 	t.Run("no change, no write", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "credentials")
+		path := filepath.Join(winetest.TempDir(t), "credentials")
 		if err := WriteCredentialsSection(path, "new", sessionKV, WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -565,7 +567,7 @@ func TestWriteCredentialsSectionFiles(t *testing.T) {
 		}
 	})
 	t.Run("unparseable file is refused", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "credentials")
+		path := filepath.Join(winetest.TempDir(t), "credentials")
 		writeString(t, path, "[a]\nbroken line\n", 0o600)
 		err := WriteCredentialsSection(path, "new", sessionKV, WriteOptions{})
 		var pe *ParseError
@@ -577,7 +579,7 @@ func TestWriteCredentialsSectionFiles(t *testing.T) {
 		}
 	})
 	t.Run("lock timeout", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "credentials")
+		path := filepath.Join(winetest.TempDir(t), "credentials")
 		l, err := acquireForTest(path + ".lock")
 		if err != nil {
 			t.Fatal(err)
@@ -603,7 +605,7 @@ func statMode(t *testing.T, path string) fs.FileMode {
 // lock (as `aws configure set`) and changes the file between our read and
 // our write does not lose its change: the write is redone on top of it.
 func TestWriteCredentialsSectionCompareAndSwap(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "credentials")
+	path := filepath.Join(winetest.TempDir(t), "credentials")
 	writeString(t, path, "[a]\nk = v\n", 0o600)
 	var attempts []int
 	hook := func(attempt int) {

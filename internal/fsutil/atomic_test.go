@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 func skipOnWindows(t *testing.T, why string) {
@@ -71,7 +73,7 @@ func TestWriteFileAtomicMode(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := winetest.TempDir(t)
 			path := filepath.Join(dir, "f")
 			if tc.existing != 0 {
 				if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
@@ -133,7 +135,7 @@ func TestWriteFileAtomicSymlink(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := winetest.TempDir(t)
 			target := tc.setup(t, dir)
 			_, statErr := os.Stat(target)
 			link := filepath.Join(dir, "link")
@@ -188,7 +190,7 @@ func symlink(t *testing.T, target, link string) {
 }
 
 func TestWriteFileAtomicErrors(t *testing.T) {
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	if err := WriteFileAtomic(filepath.Join(dir, "missing", "f"), []byte("x"), 0o600, true); err == nil {
 		t.Error("writing into a missing directory succeeded")
 	}
@@ -215,7 +217,7 @@ func TestOpenDirCreatePrivate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			parent := t.TempDir()
+			parent := winetest.TempDir(t)
 			dir := filepath.Join(parent, "a")
 			if tc.existing != 0 {
 				mkdir(t, dir)
@@ -242,14 +244,14 @@ func TestOpenDirCreatePrivate(t *testing.T) {
 		})
 	}
 	t.Run("a file is an error", func(t *testing.T) {
-		f := filepath.Join(t.TempDir(), "f")
+		f := filepath.Join(winetest.TempDir(t), "f")
 		writeFile(t, f, "", 0o644)
 		if _, err := OpenDir(f, DirOptions{Create: true, Private: true}); err == nil {
 			t.Error("OpenDir on a file succeeded")
 		}
 	})
 	t.Run("missing without Create is ErrNotExist", func(t *testing.T) {
-		if _, err := OpenDir(filepath.Join(t.TempDir(), "none"), DirOptions{}); !errors.Is(err, fs.ErrNotExist) {
+		if _, err := OpenDir(filepath.Join(winetest.TempDir(t), "none"), DirOptions{}); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("err = %v, want fs.ErrNotExist", err)
 		}
 	})
@@ -266,7 +268,7 @@ func TestWriteFileAtomicCrash(t *testing.T) {
 	if testing.Short() {
 		iterations = 20
 	}
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	path := filepath.Join(dir, "state.json")
 	versions := map[string][]byte{"A": crashVersion("A"), "B": crashVersion("B")}
 	if err := os.WriteFile(path, versions["A"], 0o600); err != nil {
@@ -329,7 +331,7 @@ func isTempName(name, base string) bool {
 }
 
 func TestCleanTemps(t *testing.T) {
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	path := filepath.Join(dir, "credentials")
 	old := time.Now().Add(-2 * time.Minute)
 	files := map[string]bool{ // name: kept

@@ -8,10 +8,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 func TestLockExcludesInProcess(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "x.lock")
+	path := filepath.Join(winetest.TempDir(t), "x.lock")
 	l, err := Acquire(context.Background(), path, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +51,7 @@ func TestLockExcludesInProcess(t *testing.T) {
 	}
 	l2.Release()
 
-	fresh := filepath.Join(t.TempDir(), "y.lock")
+	fresh := filepath.Join(winetest.TempDir(t), "y.lock")
 	for range 2 {
 		l, err := Acquire(context.Background(), fresh, 100*time.Millisecond, func() { t.Error("onWait called for a free lock") })
 		if err != nil {
@@ -64,7 +66,7 @@ func TestLockExcludesInProcess(t *testing.T) {
 // releases it, each exactly once, and a waiter that gave up is not among
 // them.
 func TestLockWaitersTakeTurns(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "x.lock")
+	path := filepath.Join(winetest.TempDir(t), "x.lock")
 	holder, err := Acquire(context.Background(), path, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +110,7 @@ func TestLockWaitersTakeTurns(t *testing.T) {
 // out, and killing the holder (SIGKILL on unix, TerminateProcess on
 // Windows) frees it at once.
 func TestLockExcludesProcess(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "x.lock")
+	path := filepath.Join(winetest.TempDir(t), "x.lock")
 	cmd, _, line := startHelper(t, "lock", path)
 	if line != "locked" {
 		t.Fatalf("helper said %q", line)
@@ -135,7 +137,7 @@ func TestLockExcludesProcess(t *testing.T) {
 // TestLockReleasedOnExit: a holder that releases and exits normally frees the
 // lock too.
 func TestLockReleasedOnExit(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "x.lock")
+	path := filepath.Join(winetest.TempDir(t), "x.lock")
 	cmd, stdin, _ := startHelper(t, "lock", path)
 	stdin.Close()
 	if err := cmd.Wait(); err != nil {

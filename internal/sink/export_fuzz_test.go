@@ -20,6 +20,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // staleEnv is the environment the evaluating shells start with: a stale
@@ -195,7 +197,7 @@ func exportSeeds(f *testing.F) {
 // start.
 func FuzzExportShells(f *testing.F) {
 	exportSeeds(f)
-	dir := f.TempDir()
+	dir := winetest.TempDir(f)
 	var evals []*shellEval
 	for name, path := range posixShells(f) {
 		evals = append(evals, newPOSIXEval(name, posixCommand(name, path), dir))
@@ -463,7 +465,7 @@ func FuzzExportFormats(f *testing.F) {
 	f.Add("k", "s", "%0A", "a\nb", uint32(7), "")
 	f.Add("k", "s", "ROLEHOP_EOF_x\nROLEHOP_EOF_y", "\u00fc\r", uint32(7), "1\n2")
 	f.Add("k", "s (x)", "a&b|c<d>e", "", uint32(7), "")
-	ghEnv := filepath.Join(f.TempDir(), "github_env")
+	ghEnv := filepath.Join(winetest.TempDir(f), "github_env")
 	f.Fuzz(func(t *testing.T, key, secret, token, region string, exp uint32, account string) {
 		creds := fuzzCreds(key, secret, token, exp, account)
 		for _, format := range []string{"cmd", "windows-cmd", "dotenv", "github", "json", "process"} {

@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // trickyValues are values that break naive quoting somewhere.
@@ -96,7 +98,7 @@ func shellEnv(extra ...string) []string {
 // -c) with the command line body in that dir, and returns stdout.
 func sourceAndRun(tb testing.TB, script []byte, scriptName string, env []string, shell []string, body string) []byte {
 	tb.Helper()
-	return sourceAndRunIn(tb, tb.TempDir(), script, scriptName, env, shell, body)
+	return sourceAndRunIn(tb, winetest.TempDir(tb), script, scriptName, env, shell, body)
 }
 
 // sourceAndRunIn is sourceAndRun in an existing directory.
@@ -130,7 +132,7 @@ func posixCommand(name, path string) []string {
 // of names as the shell sees them.
 func evalPOSIX(tb testing.TB, shell []string, script []byte, names ...string) []string {
 	tb.Helper()
-	return evalPOSIXIn(tb, tb.TempDir(), shell, script, names...)
+	return evalPOSIXIn(tb, winetest.TempDir(tb), shell, script, names...)
 }
 
 // evalPOSIXIn is evalPOSIX with the script written in dir.

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // parseGitHubEnv mimics the Linux runner's GITHUB_ENV parser (actions/runner
@@ -73,7 +75,7 @@ func parseGitHubEnv(text string) (map[string]string, error) {
 
 func newGitHubEnvFile(t *testing.T, content string) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "github_env")
+	path := filepath.Join(winetest.TempDir(t), "github_env")
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +183,7 @@ func TestExportGitHubErrors(t *testing.T) {
 		}
 	})
 	t.Run("missing file is not created", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "nope")
+		path := filepath.Join(winetest.TempDir(t), "nope")
 		err := WriteExport(&bytes.Buffer{}, fullCreds(), ExportOptions{Format: "github", GitHubEnv: path})
 		if err == nil || !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("err = %v", err)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 func TestProcessJSONExactBytes(t *testing.T) {
@@ -104,7 +106,7 @@ func TestProcessJSONThroughSDKProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "creds.json")
+	path := filepath.Join(winetest.TempDir(t), "creds.json")
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
