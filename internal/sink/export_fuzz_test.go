@@ -497,12 +497,13 @@ func FuzzExportFormats(f *testing.F) {
 			case "cmd":
 				got = parseCmdSets(t, buf.String(), exportUnsets(creds))
 			case "windows-cmd":
-				got = parseUnquotedSets(t, buf.String())
+				got = parseUnquotedSets(t, string(lfLines(t, format, buf.Bytes())))
 			case "process":
-				got = processJSONVars(t, buf.Bytes())
-				for i, c := range buf.Bytes() {
+				out := lfLines(t, format, buf.Bytes())
+				got = processJSONVars(t, out)
+				for i, c := range out {
 					if c > 0x7e || c < 0x20 && c != '\n' {
-						t.Fatalf("process output byte %d is %#x: Python's json.dumps writes only printable ASCII and newlines\n%q", i, c, buf.Bytes())
+						t.Fatalf("process output byte %d is %#x: Python's json.dumps writes only printable ASCII and newlines\n%q", i, c, out)
 					}
 				}
 			case "dotenv":
@@ -551,6 +552,20 @@ func parseCmdSets(t *testing.T, out string, unsets []string) map[string]string {
 		got[name] = value
 	}
 	return got
+}
+
+// lfLines undoes, on Windows, what the AWS CLI's text-mode stdout does to
+// its windows-cmd and process output there (every "\n" is written "\r\n",
+// as rolehop does too), after checking every line ends so.
+func lfLines(t *testing.T, format string, out []byte) []byte {
+	t.Helper()
+	if runtime.GOOS != "windows" {
+		return out
+	}
+	if bytes.Count(out, []byte("\n")) != bytes.Count(out, []byte("\r\n")) {
+		t.Fatalf("%s output on Windows has a line that does not end in CRLF: %q", format, out)
+	}
+	return bytes.ReplaceAll(out, []byte("\r\n"), []byte("\n"))
 }
 
 // parseUnquotedSets reads the AWS CLI's windows-cmd lines off Windows:
