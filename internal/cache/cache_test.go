@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // counting hands out new credentials valid for ttl on every call.
@@ -34,7 +37,7 @@ func (c *counting) Retrieve(context.Context) (aws.Credentials, error) {
 }
 
 func TestProviderReusesFreshEntries(t *testing.T) {
-	store := Open(t.TempDir())
+	store := Open(winetest.TempDir(t))
 	next := &counting{ttl: time.Hour}
 	p := &Provider{Store: store, Key: Key("k1"), Meta: Meta{Kind: KindAssumeRole, RoleARN: "arn:r"}, MinTTL: 5 * time.Minute, Next: next}
 	a, err := p.Retrieve(context.Background())
@@ -53,16 +56,16 @@ func TestProviderReusesFreshEntries(t *testing.T) {
 	if c.AccessKeyID != a.AccessKeyID || next.calls.Load() != 1 {
 		t.Errorf("second store: %v, calls %d", c, next.calls.Load())
 	}
-	// Files are private.
+	// Files are private (on Windows, fsutil checks the ACLs).
 	dirInfo, _ := os.Stat(store.Dir())
 	fileInfo, _ := os.Stat(filepath.Join(store.Dir(), Key("k1")+".json"))
-	if dirInfo.Mode().Perm() != 0o700 || fileInfo.Mode().Perm() != 0o600 {
+	if runtime.GOOS != "windows" && (dirInfo.Mode().Perm() != 0o700 || fileInfo.Mode().Perm() != 0o600) {
 		t.Errorf("modes: dir %v, file %v", dirInfo.Mode().Perm(), fileInfo.Mode().Perm())
 	}
 }
 
 func TestProviderMinTTL(t *testing.T) {
-	store := Open(t.TempDir())
+	store := Open(winetest.TempDir(t))
 	next := &counting{ttl: 4 * time.Minute}
 	p := &Provider{Store: store, Key: Key("k"), MinTTL: 5 * time.Minute, Next: next}
 	for i := 0; i < 2; i++ {
@@ -85,7 +88,7 @@ func TestProviderMinTTL(t *testing.T) {
 }
 
 func TestProviderStoresNothingOnFailure(t *testing.T) {
-	store := Open(t.TempDir())
+	store := Open(winetest.TempDir(t))
 	boom := errors.New("Throttling: Rate exceeded")
 	p := &Provider{Store: store, Key: Key("k"), MinTTL: time.Minute, Next: &counting{ttl: time.Hour, err: boom}}
 	if _, err := p.Retrieve(context.Background()); !errors.Is(err, boom) {
@@ -97,7 +100,7 @@ func TestProviderStoresNothingOnFailure(t *testing.T) {
 }
 
 func TestTornOrForeignEntryIsAMiss(t *testing.T) {
-	store := Open(t.TempDir())
+	store := Open(winetest.TempDir(t))
 	if err := os.MkdirAll(store.Dir(), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +118,7 @@ func TestTornOrForeignEntryIsAMiss(t *testing.T) {
 }
 
 func TestSingleFlightInProcess(t *testing.T) {
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	next := &counting{ttl: time.Hour, delay: 50 * time.Millisecond}
 	var wg sync.WaitGroup
 	keys := make([]string, 20)
@@ -143,12 +146,17 @@ func TestSingleFlightInProcess(t *testing.T) {
 }
 
 func TestLockTimeoutIsClear(t *testing.T) {
-	dir := t.TempDir()
-	slow := &counting{ttl: time.Hour, delay: 2 * time.Second}
-	go func() { _, _ = (&Provider{Store: Open(dir), Key: Key("k"), Next: slow}).Retrieve(context.Background()) }()
-	for slow.calls.Load() == 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	dir := winetest.TempDir(t)
+	slow := &gated{counting: counting{ttl: time.Hour}, entered: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = (&Provider{Store: Open(dir), Key: Key("k"), Next: slow}).Retrieve(context.Background())
+	}()
+	// The holder ends before the test does: its lock file open in the
+	// temp dir would keep Windows from removing the directory.
+	defer func() { close(slow.release); <-done }()
+	<-slow.entered // it holds the entry's lock
 	waited := false
 	store := Open(dir, WithLockTimeout(100*time.Millisecond), WithWaitNotice(func(Meta) func() { waited = true; return func() {} }))
 	_, err := (&Provider{Store: store, Key: Key("k"), Meta: Meta{RoleARN: "arn:aws:iam::1:role/r"}, Next: slow}).Retrieve(context.Background())
@@ -193,16 +201,24 @@ func TestMemoRefreshesBeforeMinTTL(t *testing.T) {
 }
 
 func TestDirPrecedence(t *testing.T) {
+	fromHome := filepath.Join("/h", ".cache", "rolehop")
+	if runtime.GOOS == "windows" { // HOME is not Windows' own: %LocalAppData% is used
+		d, err := os.UserCacheDir()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fromHome = filepath.Join(d, "rolehop")
+	}
 	for _, tc := range []struct {
 		env  map[string]string
 		want string
 	}{
 		{map[string]string{"ROLEHOP_CACHE_DIR": "/a", "XDG_CACHE_HOME": "/b", "HOME": "/h"}, "/a"},
-		{map[string]string{"XDG_CACHE_HOME": "/b", "HOME": "/h"}, "/b/rolehop"},
-		{map[string]string{"HOME": "/h"}, "/h/.cache/rolehop"},
+		{map[string]string{"XDG_CACHE_HOME": "/b", "HOME": "/h"}, filepath.Join("/b", "rolehop")},
+		{map[string]string{"HOME": "/h"}, fromHome},
 	} {
 		got, err := Dir(func(k string) string { return tc.env[k] })
-		if err != nil || got != filepath.FromSlash(tc.want) {
+		if err != nil || got != tc.want {
 			t.Errorf("Dir(%v) = %q, %v; want %q", tc.env, got, err, tc.want)
 		}
 	}
@@ -246,7 +262,7 @@ func TestClearKeepsSingleFlight(t *testing.T) {
 		{"Delete", func(s *Store) error { return s.Delete(Key("k")) }},
 	} {
 		t.Run(clear.name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := winetest.TempDir(t)
 			first := &gated{counting: counting{ttl: time.Hour}, entered: make(chan struct{}), release: make(chan struct{})}
 			release := sync.OnceFunc(func() { close(first.release) })
 			t.Cleanup(release)
@@ -306,8 +322,10 @@ func validEntry(t testing.TB) []byte {
 // project's files when ROLEHOP_CACHE_DIR names it by mistake, lock files,
 // temp files, links) stays.
 func TestClearSelection(t *testing.T) {
+	winetest.SkipNoPOSIXDelete(t)
+	winetest.SkipNoSymlinks(t)
 	key := Key("x")
-	outside := filepath.Join(t.TempDir(), "victim.json")
+	outside := filepath.Join(winetest.TempDir(t), "victim.json")
 	if err := os.WriteFile(outside, validEntry(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +357,7 @@ func TestClearSelection(t *testing.T) {
 			}
 		}, false},
 	}
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	for _, tc := range tests {
 		tc.make(t, dir, tc.name)
 	}
@@ -382,11 +400,12 @@ func FuzzClearSelection(f *testing.F) {
 	f.Add(Key("a")+".json", `{"version":1,"credentials":{"AccessKeyId":"A","SecretAccessKey":"s"}}`)
 	f.Add(Key("a")+".json", `{"version":2,"credentials":{"AccessKeyId":"A","SecretAccessKey":"s"}}`)
 	f.Add(Key("a")+".lock", "")
+	winetest.SkipNoPOSIXDelete(f)
 	f.Fuzz(func(t *testing.T, name, content string) {
 		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") || len(name) > 200 {
 			return
 		}
-		dir := t.TempDir()
+		dir := winetest.TempDir(t)
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			return // a name the file system refuses
 		}
