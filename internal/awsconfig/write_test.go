@@ -537,6 +537,7 @@ func TestWriteCredentialsSectionFiles(t *testing.T) {
 		}
 		writeString(t, real, "[a]\nk = v\n", 0o600)
 		link := filepath.Join(dir, "credentials")
+		winetest.SkipNoSymlinks(t)
 		if err := os.Symlink(filepath.Join("dotfiles", "credentials"), link); err != nil {
 			t.Skipf("symlinks: %v", err)
 		}

@@ -181,6 +181,7 @@ func writeFile(t *testing.T, path, data string, mode fs.FileMode) {
 
 func symlink(t *testing.T, target, link string) {
 	t.Helper()
+	winetest.SkipNoSymlinks(t)
 	if err := os.Symlink(target, link); err != nil {
 		if runtime.GOOS == "windows" {
 			t.Skipf("cannot create symlinks: %v", err)
@@ -309,6 +310,7 @@ func TestWriteFileAtomicCrash(t *testing.T) {
 
 	// The leftovers are garbage; CleanTemps removes them once they are
 	// stale, and only them.
+	winetest.SkipNoPOSIXDelete(t)
 	old := time.Now().Add(-2 * time.Minute)
 	for _, name := range temps {
 		if err := os.Chtimes(filepath.Join(dir, name), old, old); err != nil {
@@ -331,6 +333,7 @@ func isTempName(name, base string) bool {
 }
 
 func TestCleanTemps(t *testing.T) {
+	winetest.SkipNoPOSIXDelete(t)
 	dir := winetest.TempDir(t)
 	path := filepath.Join(dir, "credentials")
 	old := time.Now().Add(-2 * time.Minute)

@@ -70,6 +70,34 @@ var noPOSIXDelete = sync.OnceValue(func() bool {
 	return true
 })
 
+// SkipNoSymlinks skips a test that makes symbolic links where os.Symlink
+// reports success and makes nothing: Wine 8.0's CreateSymbolicLinkW is a
+// stub that returns TRUE.
+func SkipNoSymlinks(t testing.TB) {
+	t.Helper()
+	if noSymlinks() {
+		Skip(t, "os.Symlink makes no link and reports success: CreateSymbolicLinkW is a stub in this Wine")
+	}
+}
+
+var noSymlinks = sync.OnceValue(func() bool {
+	if Version() == "" {
+		return false
+	}
+	dir, err := os.MkdirTemp("", "winetest-")
+	if err != nil {
+		return false
+	}
+	defer os.Remove(dir)
+	link := filepath.Join(dir, "link")
+	if os.Symlink("target", link) != nil {
+		return false // an honest refusal: the tests handle that
+	}
+	_, err = os.Lstat(link)
+	os.Remove(link)
+	return err != nil
+})
+
 // TempDir is t.TempDir, removed at the end with os.Remove, entry by entry,
 // when NoPOSIXDelete: t.TempDir's own cleanup (os.RemoveAll of its parent)
 // then finds an empty directory, which it can remove.
