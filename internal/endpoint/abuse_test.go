@@ -21,6 +21,7 @@ import (
 
 	"github.com/rolehop/rolehop/internal/endpoint"
 	"github.com/rolehop/rolehop/internal/endpoint/abusetest"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // The endpoint under abuse: hostile or broken local clients must neither
@@ -309,6 +310,10 @@ func TestAbuse(t *testing.T) {
 		write      = time.Second
 		idleTO     = 3 * time.Second
 	)
+	neverReads := 2 // workers
+	if winetest.Version() != "" {
+		neverReads = 0
+	}
 	tok := mustToken(t)
 	srv, err := endpoint.New([]endpoint.Route{{Name: "prod", Path: "/v1/credentials/prod", Token: tok, Fetch: staticFetch(fakeCreds{"ASIAGOODKEY", "SECRETKEY", "SESSION", "111111111111"}, time.Hour)}},
 		endpoint.Options{MaxConns: limit})
@@ -325,6 +330,9 @@ func TestAbuse(t *testing.T) {
 		var wg sync.WaitGroup
 		kinds := map[string]*abuseCounts{}
 		run := func(kind string, workers int, f func(a *abuseCounts)) {
+			if workers == 0 {
+				return
+			}
 			a := &abuseCounts{}
 			kinds[kind] = a
 			for range workers {
@@ -395,7 +403,8 @@ func TestAbuse(t *testing.T) {
 		})
 		// A client that pipelines requests and never reads the answers:
 		// the server's write blocks and its WriteTimeout closes it.
-		run("never reads", 2, func(a *abuseCounts) {
+		// Not under Wine (see the end).
+		run("never reads", neverReads, func(a *abuseCounts) {
 			c, err := net.Dial("tcp", s.addr)
 			if err != nil {
 				a.outcome(false, "dial: %v", err)
@@ -586,5 +595,8 @@ func TestAbuse(t *testing.T) {
 	}
 	if n := endpoint.OpenConns(srv); n > 0 {
 		t.Errorf("%d connections still open after the abuse", n)
+	}
+	if neverReads == 0 {
+		winetest.Skip(t, `the "never reads" client was not run (the other abusers were): the server's write blocks only once the loopback buffers hold thousands of answers, and each socket I/O costs Wine a wineserver round trip, so filling them took 9-15 s, over the test's 9 s bound, though the 1 s write timeout itself works`)
 	}
 }
