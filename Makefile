@@ -3,13 +3,13 @@ GO        ?= go
 FUZZTIME  ?= 3s
 BIN       ?= bin/rolehop
 
-.PHONY: build test lint cross unit fuzz demo bench clean
+.PHONY: build test lint cross unit fuzz wine demo bench clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/rolehop
 
-## test: everything CI checks — formatting, vet, workflow lint, cross builds for the 6 release platforms, unit + end-to-end tests, short fuzz runs, and the release packages built and installed.
-test: lint cross unit fuzz release-check
+## test: everything CI checks — formatting, vet, cross builds for the 6 release platforms, unit + end-to-end tests, short fuzz runs, the Windows unit tests under Wine, and the release (workflow lint, snapshot, packages and image checked, the .deb installed and used).
+test: lint cross unit fuzz wine release-check
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -44,6 +44,13 @@ fuzz:
 	    rm -f "$$log"; \
 	  done; \
 	done
+
+## wine: build the Windows test binaries of WINE_PKGS once and run them under
+## Wine (scripts/wine.sh), then list the tests skipped there and why. Without
+## Wine it skips, saying so; with CI=true a missing Wine is a failure.
+WINE_PKGS ?= ./internal/fsutil ./internal/awsconfig ./internal/sink ./internal/cache ./internal/endpoint
+wine:
+	./scripts/wine.sh test $(WINE_PKGS)
 
 ## docs: regenerate the command reference (docs/cli/*.md, docs/man/*.1) from the commands;
 ## a test fails when the checked-in copy is out of date.

@@ -86,6 +86,9 @@ runtests() {
     exit 0
   fi
   [ "$status" -eq 0 ] || exit "$status"
+  # What earlier runs' tests left in the prefix's temp dir (a crash, a
+  # kill), but nothing a run going on now may be using.
+  find "$prefix"/drive_c/users/*/Temp -mindepth 1 -maxdepth 1 -mmin +60 -exec rm -rf {} + 2>/dev/null || true
 
   local out
   out=$(mktemp -d)
