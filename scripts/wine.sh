@@ -90,8 +90,7 @@ runtests() {
   # kill), but nothing a run going on now may be using.
   find "$prefix"/drive_c/users/*/Temp -mindepth 1 -maxdepth 1 -mmin +60 -exec rm -rf {} + 2>/dev/null || true
 
-  local out
-  out=$(mktemp -d)
+  out=$(mktemp -d) # global: the EXIT trap runs after this function
   trap 'rm -rf "$out"' EXIT
   echo "wine.sh: building the Windows test binaries of $*"
   (cd "$root" && GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go test -c -o "$out/" "$@")
