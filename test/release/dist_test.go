@@ -424,8 +424,9 @@ func TestDistHomebrewFormula(t *testing.T) {
 func TestDistScoopManifest(t *testing.T) {
 	d := loadDist(t)
 	var m struct {
-		Version      string `json:"version"`
-		License      string `json:"license"`
+		Version      string   `json:"version"`
+		License      string   `json:"license"`
+		PostInstall  []string `json:"post_install"`
 		Architecture map[string]struct {
 			URL  string   `json:"url"`
 			Bin  []string `json:"bin"`
@@ -435,6 +436,9 @@ func TestDistScoopManifest(t *testing.T) {
 	readJSON(t, filepath.Join(d.dir, "scoop", "rolehop.json"), &m)
 	if m.Version != d.version || m.License != "Apache-2.0" {
 		t.Errorf("scoop version %q licence %q, want %q Apache-2.0", m.Version, m.License, d.version)
+	}
+	if !strings.Contains(strings.Join(m.PostInstall, "\n"), "rolehop completion powershell") {
+		t.Errorf("scoop post_install %q does not say how to turn on PowerShell completion", m.PostInstall)
 	}
 	for arch, goarch := range map[string]string{"64bit": "amd64", "arm64": "arm64"} {
 		a, ok := m.Architecture[arch]
