@@ -16,6 +16,7 @@ import (
 
 	"github.com/rolehop/rolehop/internal/cache"
 	"github.com/rolehop/rolehop/internal/plan"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 func TestMayBeChained(t *testing.T) {
@@ -110,7 +111,7 @@ func TestChainingRetryCache(t *testing.T) {
 	p.Source = plan.Source{Kind: plan.SourceProvided}
 	p.Hops[0].DurationSeconds = 7200
 	p.STSEndpoint = plan.Setting{Value: srv.URL}
-	store := cache.Open(t.TempDir())
+	store := cache.Open(winetest.TempDir(t))
 	var warnings []string
 	opts := Options{HTTPClient: srv.Client(), Store: store, Provided: credentials.NewStaticCredentialsProvider("ASIAPROVIDED", "s", "t"),
 		Warn: func(format string, args ...any) { warnings = append(warnings, fmt.Sprintf(format, args...)) }}

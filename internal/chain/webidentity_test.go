@@ -19,6 +19,7 @@ import (
 	"github.com/rolehop/rolehop/internal/cache"
 	"github.com/rolehop/rolehop/internal/plan"
 	"github.com/rolehop/rolehop/internal/source"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // jwt is a token with the given claims (header and signature are not
@@ -188,7 +189,7 @@ func TestBuildStepsKeysWebIdentityByToken(t *testing.T) {
 	f := &webIdentSTS{calls: map[string]int{}}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	tokenFile := filepath.Join(dir, "token")
 	p := webIdentPlan()
 	p.Source.WebIdentityTokenFile.Value = tokenFile

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rolehop/rolehop/internal/cache"
 	"github.com/rolehop/rolehop/internal/chain"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // lineageConfig has a web identity (oidc) with two chains from it (deploy,
@@ -47,7 +48,7 @@ source_profile = role-a
 // identities, of role-b, and of prod, as a run of each would.
 func seedLineage(t *testing.T, cacheDir string) {
 	t.Helper()
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	cfg := filepath.Join(dir, "config")
 	if err := os.WriteFile(cfg, []byte(lineageConfig), 0o600); err != nil {
 		t.Fatal(err)
@@ -89,7 +90,7 @@ func TestCacheClearAndLogoutFindDerivedEntries(t *testing.T) {
 		{[]string{"logout", "--sso-session", "corp"}, "3 cached credential(s) removed", []string{"audit", "deploy", "deploy", "oidc", "oidc", "prod"}},
 		{[]string{"logout", "role-b"}, "3 cached credential(s) removed", []string{"audit", "deploy", "deploy", "oidc", "oidc", "prod"}},
 	} {
-		cacheDir := t.TempDir()
+		cacheDir := winetest.TempDir(t)
 		seedLineage(t, cacheDir)
 		code, _, stderr := run(t, lineageConfig, map[string]string{"ROLEHOP_CACHE_DIR": cacheDir}, tc.args...)
 		if code != 0 || !strings.Contains(stderr, tc.notice) {

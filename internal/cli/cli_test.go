@@ -8,12 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // run calls Main with a private environment holding config.
 func run(t *testing.T, config string, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	cfg := filepath.Join(dir, "config")
 	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 func TestOutputFlag(t *testing.T) {
@@ -35,7 +37,7 @@ func TestOutputFlag(t *testing.T) {
 }
 
 func TestQuiet(t *testing.T) {
-	env := map[string]string{"ROLEHOP_CACHE_DIR": t.TempDir()}
+	env := map[string]string{"ROLEHOP_CACHE_DIR": winetest.TempDir(t)}
 	code, _, stderr := run(t, testConfig, env, "cache", "clear")
 	if code != 0 || !strings.Contains(stderr, "rolehop: removed 0 cached credential(s)") {
 		t.Fatalf("cache clear: exit %d, stderr %q", code, stderr)

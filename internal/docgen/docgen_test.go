@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // repoDocs is the checked-in reference, relative to this package.
@@ -24,7 +26,7 @@ func generate(t *testing.T) string {
 	} {
 		t.Setenv(k, v)
 	}
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	if err := Generate(dir); err != nil {
 		t.Fatal(err)
 	}

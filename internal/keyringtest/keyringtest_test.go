@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/99designs/keyring"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // The test binary doubles as the keyring client: with helperEnv=1 it runs
@@ -136,7 +138,7 @@ func runHelper(t *testing.T, env []string, backend string, ops ...string) (helpe
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe, append([]string{backend}, ops...)...)
-	cmd.Env = append(isolatedEnv(helperEnv+"=1", "HOME="+t.TempDir()), env...)
+	cmd.Env = append(isolatedEnv(helperEnv+"=1", "HOME="+winetest.TempDir(t)), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
@@ -222,7 +224,7 @@ func TestSecretServiceRoundtrip(t *testing.T) {
 // Without a session bus the backend is not even registered.
 func TestSecretServiceUnavailable(t *testing.T) {
 	t.Run("no session bus", func(t *testing.T) {
-		addr := "unix:path=" + filepath.Join(t.TempDir(), "no-bus")
+		addr := "unix:path=" + filepath.Join(winetest.TempDir(t), "no-bus")
 		rep, _ := runHelper(t, []string{"DBUS_SESSION_BUS_ADDRESS=" + addr}, "secret-service", "keys")
 		if slices.Contains(rep.Available, string(keyring.SecretServiceBackend)) {
 			t.Errorf("available backends %v include secret-service without a bus", rep.Available)
@@ -291,7 +293,7 @@ func TestPassUnavailable(t *testing.T) {
 	env := Pass(t)
 
 	t.Run("pass not on PATH", func(t *testing.T) {
-		rep, stderr := runHelper(t, append(env, "PATH="+t.TempDir()), "pass", "keys")
+		rep, stderr := runHelper(t, append(env, "PATH="+winetest.TempDir(t)), "pass", "keys")
 		if rep.OpenErr != keyring.ErrNoAvailImpl.Error() {
 			t.Errorf("keyring.Open error %q, want %q", rep.OpenErr, keyring.ErrNoAvailImpl)
 		}
@@ -300,7 +302,7 @@ func TestPassUnavailable(t *testing.T) {
 		}
 	})
 	t.Run("store not initialised", func(t *testing.T) {
-		store := filepath.Join(t.TempDir(), "store")
+		store := filepath.Join(winetest.TempDir(t), "store")
 		rep, stderr := runHelper(t, append(env, "PASSWORD_STORE_DIR="+store), "pass",
 			"keys", "set:"+testKey+"=x", "get:"+testKey)
 		check(t, rep, stderr,
@@ -313,7 +315,7 @@ func TestPassUnavailable(t *testing.T) {
 		}
 	})
 	t.Run("gpg lacks the key", func(t *testing.T) {
-		store := t.TempDir()
+		store := winetest.TempDir(t)
 		const fpr = "0123456789ABCDEF0123456789ABCDEF01234567"
 		if err := os.WriteFile(filepath.Join(store, ".gpg-id"), []byte(fpr+"\n"), 0o600); err != nil {
 			t.Fatal(err)
@@ -346,7 +348,7 @@ func TestRequire(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := []string{exe, "gnome-keyring-daemon", "no-such-tool-kt", "gpg", "gpgconf"}
-	t.Setenv("PATH", t.TempDir())
+	t.Setenv("PATH", winetest.TempDir(t))
 	for _, ci := range []string{"", "true"} {
 		t.Setenv("CI", ci)
 		f := &fakeTB{T: t}

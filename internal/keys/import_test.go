@@ -11,11 +11,12 @@ import (
 
 	"github.com/rolehop/rolehop/internal/awsconfig"
 	"github.com/rolehop/rolehop/internal/keychain"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 func testEnv(t *testing.T, credentials string) (*Env, string, *bytes.Buffer) {
 	t.Helper()
-	home := t.TempDir()
+	home := winetest.TempDir(t)
 	if err := os.MkdirAll(filepath.Join(home, ".aws"), 0o700); err != nil {
 		t.Fatal(err)
 	}

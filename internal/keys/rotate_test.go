@@ -21,6 +21,7 @@ import (
 
 	"github.com/rolehop/rolehop/internal/awsconfig"
 	"github.com/rolehop/rolehop/internal/keychain"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 func TestIAMUserName(t *testing.T) {
@@ -291,7 +292,7 @@ type rotateWorld struct {
 
 func newRotateWorld(t *testing.T, userARN, config string) *rotateWorld {
 	t.Helper()
-	w := &rotateWorld{dir: t.TempDir(), aws: newFakeAWS(t, userARN), now: time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)}
+	w := &rotateWorld{dir: winetest.TempDir(t), aws: newFakeAWS(t, userARN), now: time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)}
 	w.vars = map[string]string{
 		"HOME":                        w.dir,
 		"XDG_CONFIG_HOME":             filepath.Join(w.dir, "config"),

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/signin"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 const testSession = "arn:aws:iam::111111111111:user/alice"
@@ -51,7 +53,7 @@ func writeSession(t *testing.T, exp time.Time) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "cache")
+	dir := filepath.Join(winetest.TempDir(t), "cache")
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +289,7 @@ func TestRefreshFailures(t *testing.T) {
 
 func TestNoSession(t *testing.T) {
 	srv := newTokenServer(t, success)
-	for name, dir := range map[string]string{"no directory": filepath.Join(t.TempDir(), "none"), "no file": t.TempDir()} {
+	for name, dir := range map[string]string{"no directory": filepath.Join(winetest.TempDir(t), "none"), "no file": winetest.TempDir(t)} {
 		_, err := Credentials(context.Background(), dir, testSession, options(srv))
 		if !errors.Is(err, ErrLoginNeeded) || !strings.Contains(err.Error(), "run `aws login --profile console`") {
 			t.Errorf("%s: err = %v", name, err)

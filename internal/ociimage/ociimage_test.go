@@ -24,6 +24,7 @@ import (
 
 	"github.com/rolehop/rolehop/internal/ociimage"
 	"github.com/rolehop/rolehop/internal/ociimage/ociimagetest"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // binaries are rolehop for linux/amd64 and linux/arm64, built once.
@@ -65,7 +66,7 @@ func writeLayout(t *testing.T, s ociimage.Spec) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "layout")
+	dir := filepath.Join(winetest.TempDir(t), "layout")
 	if err := ociimage.WriteLayout(dir, idx, s.Version); err != nil {
 		t.Fatal(err)
 	}
@@ -290,12 +291,12 @@ func digest(t *testing.T, idx v1.ImageIndex) v1.Hash {
 func TestWriteTar(t *testing.T) {
 	s := spec()
 	dir := writeLayout(t, s)
-	file := filepath.Join(t.TempDir(), "image.tar")
+	file := filepath.Join(winetest.TempDir(t), "image.tar")
 	if err := ociimage.WriteTar(file, dir, created); err != nil {
 		t.Fatal(err)
 	}
 	// Unpack it as any tar, and read the layout inside.
-	out := t.TempDir()
+	out := winetest.TempDir(t)
 	f, err := os.Open(file)
 	if err != nil {
 		t.Fatal(err)
@@ -341,7 +342,7 @@ func TestWriteLayoutReplacesOnlyALayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	keep := filepath.Join(dir, "keep")
 	if err := os.WriteFile(keep, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -352,7 +353,7 @@ func TestWriteLayoutReplacesOnlyALayout(t *testing.T) {
 	if _, err := os.Stat(keep); err != nil {
 		t.Errorf("the directory was touched: %v", err)
 	}
-	dir = filepath.Join(t.TempDir(), "layout")
+	dir = filepath.Join(winetest.TempDir(t), "layout")
 	for _, name := range []string{"first", "second"} {
 		if err := ociimage.WriteLayout(dir, idx, name); err != nil {
 			t.Fatal(err)
@@ -362,7 +363,7 @@ func TestWriteLayoutReplacesOnlyALayout(t *testing.T) {
 }
 
 func TestBuildErrors(t *testing.T) {
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	darwin, err := ociimagetest.Hello(dir, "darwin", "arm64")
 	if err != nil {
 		t.Fatal(err)
@@ -440,7 +441,7 @@ func equalMaps(a, b map[string]string) bool {
 }
 
 func TestReadDist(t *testing.T) {
-	t.Chdir(t.TempDir())
+	t.Chdir(winetest.TempDir(t))
 	if err := os.Mkdir("dist", 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rolehop/rolehop/internal/awsconfig"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 var validSessionName = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
@@ -70,7 +71,7 @@ func FuzzResolve(f *testing.F) {
 	f.Add("[profile w]\nrole_arn = "+roleProd+"\nweb_identity_token_file = /t\n", "", "w", "", "", "", "", "", "AWS_WEB_IDENTITY_TOKEN_FILE=/x")
 	f.Add("[profile s]\nsso_session = c\nsso_account_id = 111111111111\nsso_role_name = r\n[sso-session c]\nsso_start_url = https://x\nsso_region = us-east-1\n", "", "s", roleProd, "", "", "", "", "")
 	// One directory for all iterations (they run one at a time per worker).
-	dir := f.TempDir()
+	dir := winetest.TempDir(f)
 	cp, kp := filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
 	f.Fuzz(func(t *testing.T, config, credentials, profile, roleARN, duration, session, tags, policy, envLines string) {
 		if err := os.WriteFile(cp, []byte(withMarker(config)), 0o600); err != nil {

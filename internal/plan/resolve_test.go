@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rolehop/rolehop/internal/awsconfig"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 const (
@@ -76,7 +77,7 @@ func (e env) get(k string) string { return e[k] }
 
 func load(t *testing.T, config, credentials string) *awsconfig.Config {
 	t.Helper()
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	cp, kp := filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
 	if err := os.WriteFile(cp, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
@@ -506,7 +507,7 @@ func merge(envs ...env) env {
 
 func writeTemp(t *testing.T, content string) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "policy.json")
+	path := filepath.Join(winetest.TempDir(t), "policy.json")
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}

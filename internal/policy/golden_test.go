@@ -9,6 +9,7 @@ import (
 
 	"github.com/rolehop/rolehop/internal/awsconfig"
 	"github.com/rolehop/rolehop/internal/plan"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -80,7 +81,7 @@ source_profile = role-a
 // resolve builds the scenario's plan with plan.Resolve.
 func (s scenario) resolve(t *testing.T) *plan.Plan {
 	t.Helper()
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	cfgPath, credPath := filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
 	if err := os.WriteFile(cfgPath, []byte(s.config), 0o600); err != nil {
 		t.Fatal(err)

@@ -9,10 +9,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 func TestUpdate(t *testing.T) {
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	path := filepath.Join(dir, "sub", "config") // the directory is created
 	res, err := Update(context.Background(), path, input(t, threeRoles()))
 	if err != nil || !res.Changed {
@@ -66,7 +68,7 @@ func TestUpdate(t *testing.T) {
 // the file between the read and the write; the update is redone on the
 // new content, which is kept.
 func TestUpdateConcurrentEdit(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "config")
+	path := filepath.Join(winetest.TempDir(t), "config")
 	if err := os.WriteFile(path, []byte("[default]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +102,7 @@ func TestUpdateConcurrentEdit(t *testing.T) {
 }
 
 func TestUpdateRefusesBrokenFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "config")
+	path := filepath.Join(winetest.TempDir(t), "config")
 	orig := []byte(BeginLine(corp.ID()) + "\n[profile x]\n")
 	if err := os.WriteFile(path, orig, 0o600); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/rolehop/rolehop/internal/awsconfig"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 var corp = Target{Session: "corp", Region: "us-east-1"}
@@ -514,7 +515,7 @@ func TestDiff(t *testing.T) {
 
 func writeTemp(t testing.TB, data []byte) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "config")
+	p := filepath.Join(winetest.TempDir(t), "config")
 	if err := os.WriteFile(p, data, 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rolehop/rolehop/internal/plan"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // TestSourceAccountID: the credentials of a source carry the account id
@@ -18,7 +19,7 @@ func TestSourceAccountID(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("uses sh")
 	}
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	script := func(name, out string) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte("#!/bin/sh\necho '"+out+"'\n"), 0o700); err != nil {

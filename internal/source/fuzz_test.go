@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/rolehop/rolehop/internal/plan"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // fuzzNow is the clock of the fuzz targets: expirations are judged against
@@ -76,7 +77,7 @@ func FuzzProcessOutput(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	out := filepath.Join(f.TempDir(), "out.json")
+	out := filepath.Join(winetest.TempDir(f), "out.json")
 	p, err := New(plan.Source{Kind: plan.SourceProcess, Profile: "p", Command: "cat " + out},
 		Options{Clock: func() time.Time { return fuzzNow }})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rolehop/rolehop/internal/plan"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // imdsServer is an IMDSv2 endpoint as the SDK expects it: PUT
@@ -163,7 +164,7 @@ func TestContainerTokenFileReadEachTime(t *testing.T) {
 		_, _ = w.Write([]byte(validBody()))
 	}))
 	t.Cleanup(srv.Close)
-	file := filepath.Join(t.TempDir(), "token")
+	file := filepath.Join(winetest.TempDir(t), "token")
 	write := func(s string) {
 		if err := os.WriteFile(file, []byte(s), 0o600); err != nil {
 			t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rolehop/rolehop/internal/plan"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // containerEndpoint serves body to requests carrying token, like the ECS /
@@ -52,7 +53,7 @@ func retrieve(t *testing.T, src plan.Source) (string, error) {
 
 func TestContainer(t *testing.T) {
 	srv, _ := containerEndpoint(t, "tok-123", validBody)
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	goodFile := filepath.Join(dir, "token")
 	newlineFile := filepath.Join(dir, "token-nl")
 	if err := os.WriteFile(goodFile, []byte("tok-123"), 0o600); err != nil {
@@ -116,7 +117,7 @@ func TestProcess(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("uses sh")
 	}
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	script := filepath.Join(dir, "creds.sh")
 	out := `{"Version":1,"AccessKeyId":"AKIAPROCESS000000001","SecretAccessKey":"psecret"}`
 	if err := os.WriteFile(script, []byte("#!/bin/sh\necho '"+out+"'\n"), 0o700); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rolehop/rolehop/internal/plan"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // b64 is base64url without padding, as JWTs encode their parts.
@@ -122,7 +123,7 @@ func TestWebIdentityTokenRereadsOnlyForLaterCalls(t *testing.T) {
 }
 
 func TestReadWebIdentityToken(t *testing.T) {
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	file := filepath.Join(dir, "token")
 	src := plan.Source{Kind: plan.SourceWebIdent, WebIdentityRole: plan.Setting{Value: "arn:aws:iam::111111111111:role/dev"},
 		WebIdentityTokenFile: plan.Setting{Value: file}}

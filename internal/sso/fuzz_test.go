@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // tokenMarker replaces "SECRET" in fuzz inputs; no error may quote it.
@@ -41,7 +43,7 @@ func FuzzToken(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	dir := f.TempDir()
+	dir := winetest.TempDir(f)
 	in, out := filepath.Join(dir, "in.json"), filepath.Join(dir, "out.json")
 	f.Fuzz(func(t *testing.T, tmpl []byte) {
 		data := bytes.ReplaceAll(tmpl, []byte("SECRET"), []byte(tokenMarker))

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rolehop/rolehop/internal/plan"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 // oidcServer is a minimal IAM Identity Center OIDC service for the
@@ -166,7 +167,7 @@ func TestLoginPKCECallback(t *testing.T) {
 			s := &plan.SSO{Session: "corp", StartURL: "https://corp.awsapps.com/start", Region: "us-east-1", OIDCEndpoint: srv.URL}
 			var out bytes.Buffer
 			var browsed []string // what the browser saw, for failures
-			o := LoginOptions{Options: Options{Home: t.TempDir()}, Out: &out}
+			o := LoginOptions{Options: Options{Home: winetest.TempDir(t)}, Out: &out}
 			// The browser: called once with the /authorize URL, while the
 			// callback server listens. Hostile requests come first.
 			o.OpenBrowser = func(authorize string) error {

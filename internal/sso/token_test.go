@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rolehop/rolehop/internal/plan"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 func TestCachePathMatchesTheAWSCLI(t *testing.T) {
@@ -24,7 +25,7 @@ func TestCachePathMatchesTheAWSCLI(t *testing.T) {
 }
 
 func TestTokenRoundTripKeepsForeignFields(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.json")
+	path := filepath.Join(winetest.TempDir(t), "t.json")
 	cli := `{"startUrl": "https://corp.awsapps.com/start", "region": "us-east-1", "accessToken": "at-1", "expiresAt": "2030-01-02T03:04:05Z",
 		"clientId": "cid", "clientSecret": "csec", "registrationExpiresAt": "2030-02-01T00:00:00Z", "refreshToken": "rt", "futureField": 7}`
 	if err := os.WriteFile(path, []byte(cli), 0o600); err != nil {
@@ -55,7 +56,7 @@ func TestTokenRoundTripKeepsForeignFields(t *testing.T) {
 }
 
 func TestAccessTokenNeedsLogin(t *testing.T) {
-	home := t.TempDir()
+	home := winetest.TempDir(t)
 	s := &plan.SSO{Session: "corp", StartURL: "https://x/start", Region: "us-east-1"}
 	o := Options{Home: home, LoginHint: "rolehop login sso-dev"}
 	_, err := AccessToken(context.Background(), s, o)
@@ -87,7 +88,7 @@ func TestAccessTokenTightensTheCache(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("Unix permission bits")
 	}
-	home := t.TempDir()
+	home := winetest.TempDir(t)
 	s := &plan.SSO{Session: "corp", StartURL: "https://x/start", Region: "us-east-1"}
 	path := CachePath(home, s.TokenKey())
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
