@@ -2,6 +2,7 @@ package awserr
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -45,7 +46,7 @@ func TestClassifyRestJSON(t *testing.T) {
 			c, _, _ := w.(http.Hijacker).Hijack()
 			_ = c.(*net.TCPConn).SetLinger(0)
 			_ = c.Close()
-		}, Unreachable, 3, "connection reset by peer"},
+		}, Unreachable, 3, connReset.Error()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var n atomic.Int32
@@ -56,6 +57,9 @@ func TestClassifyRestJSON(t *testing.T) {
 					o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
 				})})
 			_, err := client.GetRoleCredentials(context.Background(), &sso.GetRoleCredentialsInput{AccessToken: aws.String("t"), AccountId: aws.String("111111111111"), RoleName: aws.String("r")})
+			if tc.name == "reset" && !errors.Is(err, connReset) {
+				t.Errorf("err = %v; want it to wrap %v", err, connReset)
+			}
 			f := Classify(err, time.Second)
 			if f.Kind != tc.kind || f.Attempts != tc.attempts {
 				t.Errorf("kind %d attempts %d, want %d and %d (err %v)", f.Kind, f.Attempts, tc.kind, tc.attempts, err)
