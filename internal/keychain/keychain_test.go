@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 	"github.com/rolehop/rolehop/internal/keyringtest"
+	"github.com/rolehop/rolehop/internal/winetest"
 )
 
 var testKeys = Keys{AccessKeyID: "AKIAIOSFODNN7EXAMPL1", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
@@ -58,37 +60,43 @@ func roundtrip(t *testing.T, st *Store, canList bool) {
 			t.Fatalf("Names = %q, %v", names, err)
 		}
 	}
-	if err := st.Remove(ctx, "dev"); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Remove(ctx, "dev"); err != nil {
-		t.Fatalf("removing twice: %v", err)
-	}
-	if _, err := st.Get(ctx, "dev"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("Get after Remove: %v", err)
-	}
-	if got, err := st.Get(ctx, "prod"); err != nil || got != other {
-		t.Fatalf("the other profile: %v, %v", got.AccessKeyID, err)
-	}
+	t.Run("remove", func(t *testing.T) {
+		if st.Backend == File {
+			winetest.SkipNoPOSIXDelete(t) // the file store removes through os.Root
+		}
+		if err := st.Remove(ctx, "dev"); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Remove(ctx, "dev"); err != nil {
+			t.Fatalf("removing twice: %v", err)
+		}
+		if _, err := st.Get(ctx, "dev"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Get after Remove: %v", err)
+		}
+		if got, err := st.Get(ctx, "prod"); err != nil || got != other {
+			t.Fatalf("the other profile: %v, %v", got.AccessKeyID, err)
+		}
+	})
 }
 
 func TestFileStore(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "keyring")
+	dir := filepath.Join(winetest.TempDir(t), "keyring")
 	ns := Namespace{Program: "rolehop", FileDir: dir}
 	st, err := Open(context.Background(), File, ns, Settings{Getenv: envOf("ROLEHOP_KEYRING_PASSWORD=correct horse")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	roundtrip(t, st, true)
+	unix := runtime.GOOS != "windows" // Unix permission bits
 	fi, err := os.Stat(dir)
-	if err != nil || fi.Mode().Perm() != 0o700 {
+	if err != nil || unix && fi.Mode().Perm() != 0o700 {
 		t.Fatalf("directory mode %v, %v", fi.Mode(), err)
 	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
 		info, _ := e.Info()
-		if strings.HasPrefix(e.Name(), ".") || info.Mode().Perm() != 0o600 || strings.Contains(string(b), "second/secret") || strings.Contains(string(b), "AKIA") {
+		if strings.HasPrefix(e.Name(), ".") || unix && info.Mode().Perm() != 0o600 || strings.Contains(string(b), "second/secret") || strings.Contains(string(b), "AKIA") {
 			t.Fatalf("entry %s (mode %v) is a temp file, not 0600, or holds plaintext", e.Name(), info.Mode())
 		}
 	}
@@ -103,8 +111,13 @@ func TestFileStore(t *testing.T) {
 		t.Fatal("a second passphrase could store an entry")
 	}
 
-	// The passphrase command's first line, without its line break.
-	cmd, _ := Open(context.Background(), File, ns, Settings{Getenv: envOf("ROLEHOP_KEYRING_PASSWORD_COMMAND=printf 'correct horse\\nignored'")})
+	// The passphrase command's first line, without its line break (run by
+	// sh, or by cmd.exe on Windows).
+	command := `printf 'correct horse\nignored'`
+	if runtime.GOOS == "windows" {
+		command = "echo correct horse& echo ignored"
+	}
+	cmd, _ := Open(context.Background(), File, ns, Settings{Getenv: envOf("ROLEHOP_KEYRING_PASSWORD_COMMAND=" + command)})
 	if _, err := cmd.Get(context.Background(), "prod"); err != nil {
 		t.Fatalf("passphrase from a command: %v", err)
 	}
@@ -121,7 +134,7 @@ func TestFileStore(t *testing.T) {
 // v7.9.14 wrote (testdata/awsvault-keys, see testdata/README): its
 // long-term keys, and its cached session as something that is not.
 func TestFileStoreReadsAWSVault(t *testing.T) {
-	home := t.TempDir()
+	home := winetest.TempDir(t)
 	dir := filepath.Join(home, ".awsvault", "keys")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -138,7 +151,7 @@ func TestFileStoreReadsAWSVault(t *testing.T) {
 	defer func() {
 		fi, _ := os.Stat(dir)
 		ei, _ := os.Stat(filepath.Join(dir, "vaultuser"))
-		if fi.Mode().Perm() != 0o755 || ei.Mode().Perm() != 0o640 {
+		if runtime.GOOS != "windows" && (fi.Mode().Perm() != 0o755 || ei.Mode().Perm() != 0o640) { // Unix permission bits
 			t.Errorf("aws-vault's store changed: directory %v, entry %v", fi.Mode(), ei.Mode())
 		}
 	}()
@@ -170,7 +183,7 @@ func TestPassStore(t *testing.T) {
 		t.Setenv(k, v) // gpg, run by pass, reads GNUPGHOME from the process
 	}
 	getenv := envOf(env...)
-	ns, _ := Rolehop(envOf("HOME=" + t.TempDir()))
+	ns, _ := Rolehop(envOf("HOME=" + winetest.TempDir(t)))
 	st, err := Open(context.Background(), Pass, ns, Settings{Getenv: getenv})
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +216,7 @@ func TestPassStore(t *testing.T) {
 	}
 
 	// Not initialised: the one-line error says so and names the others.
-	_, err = Open(context.Background(), Pass, ns, Settings{Getenv: envOf("PASSWORD_STORE_DIR=" + t.TempDir())})
+	_, err = Open(context.Background(), Pass, ns, Settings{Getenv: envOf("PASSWORD_STORE_DIR=" + winetest.TempDir(t))})
 	var ue *UnavailableError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "pass init") {
 		t.Fatalf("uninitialised store: %v", err)
@@ -217,7 +230,7 @@ func TestSecretServiceStore(t *testing.T) {
 		t.Setenv(k, v) // go-keyring's D-Bus library reads the bus address from the process
 	}
 	getenv := envOf(env...)
-	ns, _ := Rolehop(envOf("HOME=" + t.TempDir()))
+	ns, _ := Rolehop(envOf("HOME=" + winetest.TempDir(t)))
 	st, err := Open(context.Background(), SecretService, ns, Settings{Getenv: getenv})
 	if err != nil {
 		t.Fatal(err)
@@ -262,14 +275,20 @@ func TestSecretServiceStore(t *testing.T) {
 func TestSecretServiceUnavailable(t *testing.T) {
 	ns := Namespace{Program: "rolehop", Service: "rolehop"}
 	_, err := Open(context.Background(), SecretService, ns, Settings{Getenv: envOf("HOME=/nonexistent")})
+	// Off Linux there is no D-Bus to look for: the Secret Service is
+	// unavailable whatever the environment says.
+	why := "no D-Bus session"
+	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
+		why = "it needs D-Bus, which " + runtime.GOOS + " does not have"
+	}
 	var ue *UnavailableError
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "no D-Bus session") || !strings.Contains(err.Error(), "ROLEHOP_KEYRING_BACKEND") {
-		t.Fatalf("no bus: %v", err)
+	if !errors.As(err, &ue) || ue.Backend != SecretService || !strings.Contains(err.Error(), why) || !strings.Contains(err.Error(), "ROLEHOP_KEYRING_BACKEND") {
+		t.Fatalf("no bus: %v; want an UnavailableError saying %q", err, why)
 	}
 }
 
 func TestChoose(t *testing.T) {
-	home := t.TempDir()
+	home := winetest.TempDir(t)
 	tests := []struct {
 		name       string
 		env        []string
@@ -282,8 +301,8 @@ func TestChoose(t *testing.T) {
 		{"config next", []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/x"}, "file", File, false},
 		{"bad env", []string{"ROLEHOP_KEYRING_BACKEND=vault"}, "", "", true},
 		{"bad config", nil, "kwallet", "", true},
-		{"a session bus", []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/x", "HOME=" + home}, "", SecretService, false},
-		{"nothing", []string{"HOME=" + home}, "", File, false},
+		{"a session bus", []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/x", "HOME=" + home}, "", linuxDefault(SecretService), false},
+		{"nothing", []string{"HOME=" + home}, "", linuxDefault(File), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -293,6 +312,19 @@ func TestChoose(t *testing.T) {
 			}
 		})
 	}
+}
+
+// linuxDefault is the backend Choose picks by default on this OS, given
+// that on Linux (and other Unix systems) it picks b: macOS and Windows
+// always have their own.
+func linuxDefault(b Backend) Backend {
+	switch runtime.GOOS {
+	case "darwin":
+		return MacOSKeychain
+	case "windows":
+		return WinCred
+	}
+	return b
 }
 
 func TestCheckProfileName(t *testing.T) {
@@ -309,7 +341,7 @@ func TestCheckProfileName(t *testing.T) {
 }
 
 func TestIndex(t *testing.T) {
-	getenv := envOf("XDG_CONFIG_HOME=" + t.TempDir())
+	getenv := envOf("XDG_CONFIG_HOME=" + winetest.TempDir(t))
 	ix, err := LoadIndex(getenv)
 	if err != nil || len(ix.Names()) != 0 {
 		t.Fatalf("empty index: %v %v", ix.Names(), err)
