@@ -209,11 +209,12 @@ func (f tokenFile) GetToken() (string, error) {
 // whose hop limit drops the answer), where an SDK with IMDSv1 fallback
 // would have gone on without a token. The SDK does not keep the cause in
 // the error chain (its retryableError has no Unwrap), so this reads the
-// message.
+// message: a refused connection in the OS's words (errConnRefused: on
+// Windows not "connection refused").
 func tokenRefused(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "failed to get API token") &&
-		!strings.Contains(msg, "connection refused") && !strings.Contains(msg, "no such host")
+		!strings.Contains(msg, errConnRefused.Error()) && !strings.Contains(msg, "no such host")
 }
 
 // Error wraps a failure to get the source credentials with what was tried.
