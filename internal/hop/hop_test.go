@@ -2,6 +2,7 @@ package hop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -199,7 +200,7 @@ func TestUnreachableSTS(t *testing.T) {
 	src := credentials.NewStaticCredentialsProvider("AKIASOURCE0000000001", "sourcesecret", "")
 	p := New(testHop(), 0, aws.NewCredentialsCache(src), Options{Region: "us-east-1", Endpoint: "http://" + addr})
 	_, err = p.Retrieve(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "cannot reach STS at http://"+addr) || !strings.Contains(err.Error(), "connection refused") {
-		t.Errorf("err = %v", err)
+	if err == nil || !strings.Contains(err.Error(), "cannot reach STS at http://"+addr) || !strings.Contains(err.Error(), errConnRefused.Error()) || !errors.Is(err, errConnRefused) {
+		t.Errorf("err = %v; want it to say and wrap %q", err, errConnRefused)
 	}
 }
