@@ -54,6 +54,7 @@ func seedLineage(t *testing.T, cacheDir string) {
 		t.Fatal(err)
 	}
 	vars := map[string]string{"HOME": dir, "AWS_CONFIG_FILE": cfg, "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"), "USER": "tester"}
+	keepInside(vars, dir)
 	sys := IO{Getenv: func(k string) string { return vars[k] }}
 	store := cache.Open(cacheDir)
 	creds := aws.Credentials{AccessKeyID: "ASIASEEDED", SecretAccessKey: "s", SessionToken: "t", CanExpire: true, Expires: time.Now().Add(time.Hour)}
@@ -77,6 +78,7 @@ func seedLineage(t *testing.T, cacheDir string) {
 }
 
 func TestCacheClearAndLogoutFindDerivedEntries(t *testing.T) {
+	winetest.SkipNoPOSIXDelete(t) // the cache deletes entries through os.Root
 	for _, tc := range []struct {
 		args    []string
 		notice  string

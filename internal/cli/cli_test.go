@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -22,6 +23,7 @@ func run(t *testing.T, config string, env map[string]string, args ...string) (co
 	}
 	vars := map[string]string{"HOME": dir, "AWS_CONFIG_FILE": cfg, "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
 		"AWS_EC2_METADATA_DISABLED": "true", "USER": "tester"}
+	keepInside(vars, dir)
 	for k, v := range env {
 		vars[k] = v
 	}
@@ -30,6 +32,18 @@ func run(t *testing.T, config string, env map[string]string, args ...string) (co
 		Environ: func() []string { return nil }}
 	code = Main(context.Background(), args, sys)
 	return code, out.String(), errb.String()
+}
+
+// keepInside points rolehop's configuration and cache directories (the key
+// index, the file keychain, the credential cache) into dir on Windows,
+// where they are the process's %AppData% and %LocalAppData%
+// (os.UserConfigDir, os.UserCacheDir), not under HOME: without it the tests
+// there would share the user's real ones.
+func keepInside(vars map[string]string, dir string) {
+	if runtime.GOOS == "windows" {
+		vars["XDG_CONFIG_HOME"] = filepath.Join(dir, ".config")
+		vars["XDG_CACHE_HOME"] = filepath.Join(dir, ".cache")
+	}
 }
 
 const testConfig = `[profile base]

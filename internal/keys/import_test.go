@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -26,6 +27,11 @@ func testEnv(t *testing.T, credentials string) (*Env, string, *bytes.Buffer) {
 	}
 	vars := map[string]string{"HOME": home, "ROLEHOP_KEYRING_PASSWORD": "pw",
 		"AWS_CONFIG_FILE": filepath.Join(home, ".aws", "config"), "AWS_SHARED_CREDENTIALS_FILE": credPath}
+	if runtime.GOOS == "windows" {
+		// The key index and the file keychain are in %AppData%
+		// (os.UserConfigDir) there, not under HOME: keep them in the test's.
+		vars["XDG_CONFIG_HOME"] = filepath.Join(home, ".config")
+	}
 	getenv := func(k string) string { return vars[k] }
 	cfg, err := awsconfig.LoadEnv(getenv)
 	if err != nil {
