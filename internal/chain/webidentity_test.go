@@ -240,10 +240,10 @@ func TestBuildStepsKeysWebIdentityByToken(t *testing.T) {
 		}
 	}
 
-	// The token read for the key is the token sent.
-	if _, err := store.Clear(); err != nil {
-		t.Fatal(err)
-	}
+	// The token read for the key is the token sent. (An empty cache in a
+	// new directory, not store.Clear: this is not a test of deleting, which
+	// Wine 8.0 cannot do through os.Root.)
+	opts.Store = cache.Open(filepath.Join(dir, "cache2"))
 	write(pr)
 	prov, err := Build(p, opts)
 	if err != nil {
