@@ -19,6 +19,28 @@ const Version = "9.8.7-test"
 // Platforms are the platforms Rolehop builds for.
 var Platforms = []string{"linux/amd64", "linux/arm64"}
 
+// NoGo says why the binaries cannot be built here, or "" if they can:
+// they are built with the go command, which a Windows test binary run under
+// Wine does not find (the go on PATH there is Linux's, and not on Wine's
+// PATH). A package's tests that need them skip with this reason, unless
+// CI=true (see SkipNoGo).
+func NoGo() string {
+	if _, err := exec.LookPath("go"); err != nil {
+		return "go is not on PATH, so rolehop cannot be built for the image (" + err.Error() + ")"
+	}
+	return ""
+}
+
+// SkipNoGo decides for a package's TestMain whether its tests that need
+// the binaries skip: it returns NoGo() when go is missing and CI is not
+// "true", else "" (then build, and fail if go is missing).
+func SkipNoGo() string {
+	if os.Getenv("CI") == "true" {
+		return ""
+	}
+	return NoGo()
+}
+
 // Rolehop builds ./cmd/rolehop for linux/amd64 and linux/arm64 into dir as
 // .goreleaser.yaml does (CGO_ENABLED=0, -trimpath, -s -w, Version linked
 // in) and returns the binaries by "os/arch". The two builds run at once.
