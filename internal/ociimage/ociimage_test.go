@@ -483,7 +483,8 @@ func TestReadDist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"linux/amd64": "dist/rolehop_linux_amd64_v1/rolehop", "linux/arm64": "dist/rolehop_linux_arm64_v8.0/rolehop"}
+	// Paths of this OS, to open the files with.
+	want := map[string]string{"linux/amd64": filepath.FromSlash("dist/rolehop_linux_amd64_v1/rolehop"), "linux/arm64": filepath.FromSlash("dist/rolehop_linux_arm64_v8.0/rolehop")}
 	if !equalMaps(r.Binaries, want) || r.Version != "0.0.1-snapshot" || r.Commit != "" {
 		t.Errorf("ReadDist: %+v, want binaries %v, version 0.0.1-snapshot and no commit (goreleaser's \"none\")", r, want)
 	}
