@@ -2,9 +2,6 @@ package source
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/rolehop/rolehop/internal/plan"
@@ -16,19 +13,9 @@ import (
 // aws_account_id), and a credential_process's own AccountId wins over the
 // profile's, as in botocore's ProcessProvider.
 func TestSourceAccountID(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("uses sh")
-	}
 	dir := winetest.TempDir(t)
-	script := func(name, out string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte("#!/bin/sh\necho '"+out+"'\n"), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	withAccount := script("with.sh", `{"Version":1,"AccessKeyId":"AKIAP","SecretAccessKey":"s","AccountId":"444455556666"}`)
-	without := script("without.sh", `{"Version":1,"AccessKeyId":"AKIAP","SecretAccessKey":"s"}`)
+	withAccount := processScript(t, dir, "with", `{"Version":1,"AccessKeyId":"AKIAP","SecretAccessKey":"s","AccountId":"444455556666"}`, "", 0)
+	without := processScript(t, dir, "without", `{"Version":1,"AccessKeyId":"AKIAP","SecretAccessKey":"s"}`, "", 0)
 	profileAccount := plan.Setting{Value: "111122223333", From: "~/.aws/config:3"}
 	tests := []struct {
 		name string

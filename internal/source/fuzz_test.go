@@ -50,9 +50,6 @@ type processDoc struct {
 // never quotes the output (every "SECRET" in the input becomes a marker
 // that must not appear in the message).
 func FuzzProcessOutput(f *testing.F) {
-	if runtime.GOOS == "windows" {
-		f.Skip("the provider runs the command with sh")
-	}
 	for _, s := range []string{
 		`{"Version":1,"AccessKeyId":"AKIA","SecretAccessKey":"SECRET","SessionToken":"SECRET","Expiration":"2031-01-01T00:00:00Z"}`,
 		`{"Version":1,"AccessKeyId":"AKIA","SecretAccessKey":"SECRET"}`,
@@ -78,7 +75,11 @@ func FuzzProcessOutput(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	out := filepath.Join(winetest.TempDir(f), "out.json")
-	p, err := New(plan.Source{Kind: plan.SourceProcess, Profile: "p", Command: "cat " + out},
+	cat := "cat " // run by sh; by cmd.exe on Windows
+	if runtime.GOOS == "windows" {
+		cat = "type "
+	}
+	p, err := New(plan.Source{Kind: plan.SourceProcess, Profile: "p", Command: cat + out},
 		Options{Clock: func() time.Time { return fuzzNow }})
 	if err != nil {
 		f.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -114,23 +113,13 @@ func TestContainerRejectsUnusableCredentials(t *testing.T) {
 }
 
 func TestProcess(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("uses sh")
-	}
 	dir := winetest.TempDir(t)
-	script := filepath.Join(dir, "creds.sh")
-	out := `{"Version":1,"AccessKeyId":"AKIAPROCESS000000001","SecretAccessKey":"psecret"}`
-	if err := os.WriteFile(script, []byte("#!/bin/sh\necho '"+out+"'\n"), 0o700); err != nil {
-		t.Fatal(err)
-	}
+	script := processScript(t, dir, "creds", `{"Version":1,"AccessKeyId":"AKIAPROCESS000000001","SecretAccessKey":"psecret"}`, "", 0)
 	id, err := retrieve(t, plan.Source{Kind: plan.SourceProcess, Profile: "p", Command: script})
 	if err != nil || id != "AKIAPROCESS000000001" {
 		t.Fatalf("got %q, %v", id, err)
 	}
-	failing := filepath.Join(dir, "fail.sh")
-	if err := os.WriteFile(failing, []byte("#!/bin/sh\necho 'sso expired' >&2\nexit 3\n"), 0o700); err != nil {
-		t.Fatal(err)
-	}
+	failing := processScript(t, dir, "fail", "", "sso expired", 3)
 	_, err = retrieve(t, plan.Source{Kind: plan.SourceProcess, Profile: "p", Command: failing})
 	if err == nil || !strings.Contains(err.Error(), `credential_process of profile "p"`) {
 		t.Errorf("err = %v", err)
