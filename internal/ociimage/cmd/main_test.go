@@ -281,13 +281,16 @@ func TestErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	goreleaserDist(t, "linux/arm64")
+	// The OS's words for a missing file ("no such file or directory", or
+	// Windows' "The system cannot find the file specified.").
+	_, missing := os.Open("nodist/artifacts.json")
 	for _, tc := range []struct {
 		name string
 		args []string
 		code int
 		want string
 	}{
-		{"missing artifacts.json", []string{"-artifacts", "nodist/artifacts.json", "-out", "x"}, 1, "open nodist/artifacts.json: no such file or directory"},
+		{"missing artifacts.json", []string{"-artifacts", "nodist/artifacts.json", "-out", "x"}, 1, missing.Error()},
 		{"missing platform", []string{"-out", "x"}, 1, "dist/artifacts.json lists no linux/arm64 binary"},
 		{"non-linux binary", []string{"-binary", "linux/amd64=" + binaries["linux/amd64"], "-binary", "linux/arm64=" + darwin, "-version", "1.2.3", "-out", "x"}, 1, darwin + " is a darwin/arm64 binary, not linux/arm64"},
 		{"missing binary flag", []string{"-binary", "linux/amd64=" + binaries["linux/amd64"], "-version", "1.2.3", "-out", "x"}, 1, "no binary for linux/arm64"},
