@@ -31,17 +31,8 @@ import (
 var binaries map[string]string
 
 // noGo is why binaries could not be built, if they were not (see
-// needBinaries).
+// ociimagetest.NeedBinaries).
 var noGo string
-
-// needBinaries skips a test that needs binaries when go was not there to
-// build them (and CI is not true).
-func needBinaries(t *testing.T) {
-	t.Helper()
-	if noGo != "" {
-		t.Skip(noGo + "; skipping (set CI=true to make this a failure)")
-	}
-}
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -154,7 +145,7 @@ func filesystem(t *testing.T, img v1.Image) map[string]entry {
 }
 
 func TestImage(t *testing.T) {
-	needBinaries(t)
+	ociimagetest.NeedBinaries(t, noGo)
 	s := spec()
 	idx := readLayout(t, writeLayout(t, s), s.Version)
 	labels := map[string]string{
@@ -263,7 +254,7 @@ func TestImage(t *testing.T) {
 }
 
 func TestReproducible(t *testing.T) {
-	needBinaries(t)
+	ociimagetest.NeedBinaries(t, noGo)
 	s := spec()
 	a, b := writeLayout(t, s), writeLayout(t, s)
 	files := func(dir string) map[string][]byte {
@@ -307,7 +298,7 @@ func digest(t *testing.T, idx v1.ImageIndex) v1.Hash {
 }
 
 func TestWriteTar(t *testing.T) {
-	needBinaries(t)
+	ociimagetest.NeedBinaries(t, noGo)
 	s := spec()
 	dir := writeLayout(t, s)
 	file := filepath.Join(winetest.TempDir(t), "image.tar")
@@ -357,7 +348,7 @@ func TestWriteTar(t *testing.T) {
 }
 
 func TestWriteLayoutReplacesOnlyALayout(t *testing.T) {
-	needBinaries(t)
+	ociimagetest.NeedBinaries(t, noGo)
 	idx, err := ociimage.Build(spec())
 	if err != nil {
 		t.Fatal(err)
@@ -383,7 +374,7 @@ func TestWriteLayoutReplacesOnlyALayout(t *testing.T) {
 }
 
 func TestBuildErrors(t *testing.T) {
-	needBinaries(t)
+	ociimagetest.NeedBinaries(t, noGo)
 	dir := winetest.TempDir(t)
 	darwin, err := ociimagetest.Hello(dir, "darwin", "arm64")
 	if err != nil {

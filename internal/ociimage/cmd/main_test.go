@@ -35,17 +35,8 @@ var (
 )
 
 // noGo is why binaries could not be built, if they were not (see
-// needBinaries).
+// ociimagetest.NeedBinaries).
 var noGo string
-
-// needBinaries skips a test that needs binaries when go was not there to
-// build them (and CI is not true).
-func needBinaries(t *testing.T) {
-	t.Helper()
-	if noGo != "" {
-		t.Skip(noGo + "; skipping (set CI=true to make this a failure)")
-	}
-}
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -105,7 +96,7 @@ func layoutIndex(t *testing.T, dir string) v1.ImageIndex {
 }
 
 func TestPush(t *testing.T) {
-	needBinaries(t)
+	ociimagetest.NeedBinaries(t, noGo)
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	defer srv.Close()
 	repo := strings.TrimPrefix(srv.URL, "http://") + "/rolehop/rolehop"
@@ -244,7 +235,7 @@ func goreleaserDist(t *testing.T, skip string) map[string]string {
 }
 
 func TestFromDist(t *testing.T) {
-	needBinaries(t)
+	ociimagetest.NeedBinaries(t, noGo)
 	t.Chdir(t.TempDir())
 	paths := goreleaserDist(t, "")
 	code, stdout, stderr := runCmd(t, "-out", "dist/image", "-tar", "dist/image.tar")
@@ -274,7 +265,7 @@ func TestFromDist(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	needBinaries(t)
+	ociimagetest.NeedBinaries(t, noGo)
 	dir := t.TempDir()
 	t.Chdir(dir)
 	if err := os.Mkdir("nodist", 0o755); err != nil {
@@ -317,7 +308,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestPushRefused(t *testing.T) {
-	needBinaries(t)
+	ociimagetest.NeedBinaries(t, noGo)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
 		http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"testing"
 )
 
 // Version is the release version linked into the rolehop binaries.
@@ -39,6 +40,15 @@ func SkipNoGo() string {
 		return ""
 	}
 	return NoGo()
+}
+
+// NeedBinaries skips a test that needs the binaries when why, SkipNoGo's
+// answer in TestMain, says they could not be built.
+func NeedBinaries(t testing.TB, why string) {
+	t.Helper()
+	if why != "" {
+		t.Skip(why + "; skipping (set CI=true to make this a failure)")
+	}
 }
 
 // Rolehop builds ./cmd/rolehop for linux/amd64 and linux/arm64 into dir as
