@@ -7,9 +7,6 @@ import (
 	"os"
 
 	"github.com/rolehop/rolehop/internal/cli"
-
-	// CA roots for a system without any (the scratch container image): used only when the system has none.
-	_ "golang.org/x/crypto/x509roots/fallback"
 )
 
 func main() {

@@ -4,7 +4,9 @@ import (
 	"archive/tar"
 	"bytes"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
@@ -25,6 +27,7 @@ import (
 	"github.com/rolehop/rolehop/internal/ociimage"
 	"github.com/rolehop/rolehop/internal/ociimage/ociimagetest"
 	"github.com/rolehop/rolehop/internal/winetest"
+	"golang.org/x/crypto/x509roots/fallback/bundle"
 )
 
 // binaries are rolehop for linux/amd64 and linux/arm64, built once.
@@ -228,7 +231,14 @@ func TestImage(t *testing.T) {
 			dir := func(mode fs.FileMode, owner int) entry {
 				return entry{Type: tar.TypeDir, Mode: fs.ModeDir | mode, UID: owner, GID: owner, MTime: created}
 			}
+			roots := fileContent(t, img, ociimage.CABundle)
+			checkRoots(t, roots)
+			rootsSum := sha256.Sum256(roots)
 			want := map[string]entry{
+				"/etc":                   dir(0o755, 0),
+				"/etc/ssl":               dir(0o755, 0),
+				"/etc/ssl/certs":         dir(0o755, 0),
+				ociimage.CABundle:        {Type: tar.TypeReg, Mode: 0o644, MTime: created, SHA256: hex.EncodeToString(rootsSum[:])},
 				"/home":                  dir(0o755, 0),
 				"/home/rolehop":          dir(0o700, 65532),
 				"/tmp":                   dir(fs.ModeSticky|0o777, 0),
@@ -250,6 +260,57 @@ func TestImage(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// fileContent returns the content of the file at path in img's
+// filesystem.
+func fileContent(t *testing.T, img v1.Image, path string) []byte {
+	t.Helper()
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("no %s in the image: %v", path, err)
+		}
+		if "/"+strings.Trim(h.Name, "/") == path {
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+	}
+}
+
+// checkRoots: the CA file is PEM certificates only, each a CA, one for
+// every unconstrained root of the NSS bundle (the constrained ones, whose
+// distrust date a PEM file cannot carry, are left out).
+func checkRoots(t *testing.T, pemFile []byte) {
+	t.Helper()
+	want := 0
+	for r := range bundle.Roots() {
+		if r.Constraint == nil {
+			want++
+		}
+	}
+	got := 0
+	for rest := pemFile; len(bytes.TrimSpace(rest)) > 0; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil || b.Type != "CERTIFICATE" {
+			t.Fatalf("the CA file holds something other than PEM certificates after %d of them", got)
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil || !c.IsCA {
+			t.Fatalf("certificate %d of the CA file: CA %v, %v", got+1, c != nil && c.IsCA, err)
+		}
+		got++
+	}
+	if got != want || got < 100 {
+		t.Errorf("the CA file has %d roots, want the bundle's %d unconstrained ones", got, want)
 	}
 }
 
